@@ -65,4 +65,30 @@ export const CommonErrors = {
   ExpiredToken: { code: "ExpiredToken", status: 403 },
   RequestTimeTooSkewed: { code: "RequestTimeTooSkewed", status: 403 },
   RequestExpired: { code: "RequestExpired", status: 403 },
+  // Authentication errors worded the S3 way (S3 answers 400s where other services answer 403s)
+  AuthorizationHeaderMalformed: { code: "AuthorizationHeaderMalformed", status: 400 },
+  AuthorizationQueryParametersError: { code: "AuthorizationQueryParametersError", status: 400 },
+  InvalidRequest: { code: "InvalidRequest", status: 400 },
+  InvalidArgument: { code: "InvalidArgument", status: 400 },
+  XAmzContentSHA256Mismatch: {
+    code: "XAmzContentSHA256Mismatch",
+    status: 400,
+    message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+  },
+  // aws-chunked bodies
+  IncompleteBody: {
+    code: "IncompleteBody",
+    status: 400,
+    message: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+  },
+  MissingContentLength: {
+    code: "MissingContentLength",
+    status: 411,
+    message: "You must provide the Content-Length HTTP header.",
+  },
+  InvalidChunkSizeError: {
+    code: "InvalidChunkSizeError",
+    status: 403,
+    message: "Only the last chunk is allowed to have a size less than 8192 bytes",
+  },
 } satisfies Record<string, ErrorDef>;

@@ -26,6 +26,11 @@ export interface WireRequest {
   query: Array<[string, string]>;
   /** Header names in lower case; repeated headers joined with ", ". */
   headers: Record<string, string>;
+  /**
+   * The headers as received, alternating name and value (Node's `req.rawHeaders`). SigV4 needs it
+   * to tell a repeated header (joined with "," when signing) from one whose value holds ", ".
+   */
+  rawHeaders?: string[];
   /** The whole body, when it was read (always, except for streaming payload operations). */
   body: Buffer;
   /** The body as a stream, for operations whose input payload is a streaming blob. */

@@ -1,4 +1,5 @@
 /** Conversions between wire scalars and the values handlers see (see types.ts). */
+import { randomUUID } from "node:crypto";
 import type { TimestampFormat } from "./model.js";
 
 export function toDate(value: unknown): Date {
@@ -60,4 +61,30 @@ export function formatFloatValue(n: number): string | number {
   if (n === Number.POSITIVE_INFINITY) return "Infinity";
   if (n === Number.NEGATIVE_INFINITY) return "-Infinity";
   return n;
+}
+
+/**
+ * Set an own property, even for the key "__proto__" (which plain assignment would turn into a
+ * prototype change); map keys and member names come from the wire.
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    obj[key] = value;
+  }
+}
+
+/**
+ * Give every absent top-level `idempotencyToken` member of an input a fresh UUID, as SDKs do
+ * when the caller passes none; handlers may then rely on the token being there.
+ */
+export function fillIdempotencyTokens(
+  model: { shapes: Record<string, { members?: Record<string, { idempotencyToken?: boolean }> }> },
+  shapeName: string,
+  input: Record<string, unknown>,
+): void {
+  for (const [name, ref] of Object.entries(model.shapes[shapeName]?.members ?? {})) {
+    if (ref.idempotencyToken && input[name] === undefined) input[name] = randomUUID();
+  }
 }

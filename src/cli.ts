@@ -1,0 +1,96 @@
+/** The `nimbus` command line. */
+import { parseArgs } from "node:util";
+import { startNimbus } from "./server.js";
+import { isLogLevel } from "./core/logger.js";
+import { VERSION } from "./version.js";
+
+const HELP = `Nimbus ${VERSION} - Amazon Web Services, self-hosted, in one process.
+
+Usage:
+  nimbus start [options]     Serve the AWS APIs (default command)
+  nimbus --version           Print the version
+  nimbus --help              Print this help
+
+Options for start:
+  --port N         Port to listen on (default 4566; env NIMBUS_PORT; 0 = any free port)
+  --host H         Address to bind (default 127.0.0.1; env NIMBUS_HOST)
+  --data-dir D     Where state is kept (default ./.nimbus; env NIMBUS_DATA_DIR)
+  --ephemeral      Keep state in a temporary directory, removed on exit
+  --log-level L    debug | info | warn | error | silent (default info; env NIMBUS_LOG_LEVEL)
+
+Credentials: access key "test", secret "test", account 000000000000 (the root user).
+Point any AWS client at the endpoint, for example:
+  aws --endpoint-url http://127.0.0.1:4566 sts get-caller-identity
+
+Nimbus's own routes (under /_nimbus/):
+  GET  /_nimbus/health   {"status":"ready","version","services"}
+  POST /_nimbus/reset    wipe all state (loopback only)
+  GET  /_nimbus/clock    the current (injected) time
+  POST /_nimbus/clock    {"advanceSeconds": N} moves time forward (loopback only)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "data-dir": { type: "string" },
+        ephemeral: { type: "boolean" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? "start";
+  if (command !== "start") {
+    process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
+    return 2;
+  }
+  const port = values.port !== undefined ? Number(values.port) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    process.stderr.write(`--port must be a number from 0 to 65535\n`);
+    return 2;
+  }
+  const logLevel = values["log-level"] ?? process.env.NIMBUS_LOG_LEVEL ?? "info";
+  if (!isLogLevel(logLevel)) {
+    process.stderr.write(`--log-level must be one of debug, info, warn, error, silent\n`);
+    return 2;
+  }
+  const nimbus = await startNimbus({
+    port,
+    host: values.host,
+    dataDir: values["data-dir"],
+    ephemeral: values.ephemeral,
+    logLevel,
+  });
+  process.stdout.write(`Nimbus listening on ${nimbus.endpoint}\n`);
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    nimbus.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  return -1; // keep running
+}

@@ -1,0 +1,498 @@
+/**
+ * The request path. Every AWS request goes through `Gateway.handle`:
+ *
+ *   route to service (credential scope, X-Amz-Target, Smithy-Protocol, host, Action, path)
+ *   -> read body -> authenticate (SigV4) -> resolve operation -> parse input from the model
+ *   -> authorize -> provider handler -> serialize output or error -> audit record -> response
+ *
+ * Nothing here knows any one service; services only supply handlers (see service.ts).
+ */
+import { randomUUID, randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable, pipeline } from "node:stream";
+import { codecs } from "../protocol/index.js";
+import type { OperationModel, ProtocolName, ServiceModel } from "../protocol/model.js";
+import type { ProtocolCodec, WireError, WireRequest, WireResponse } from "../protocol/types.js";
+import { parseAuth, verify, createPayloadHashCheck, type ParsedSignature } from "../auth/sigv4.js";
+import { createAwsChunkedDecoder, isAwsChunked } from "../auth/aws-chunked.js";
+import { CommonErrors, ServiceError, isServiceError, type ErrorDef } from "./errors.js";
+import type { Principal, RequestContext } from "./service.js";
+import type { ServiceRegistry, LoadedService } from "./registry.js";
+import type { Runtime } from "./runtime.js";
+import { GLOBAL_REGION } from "./regions.js";
+import { redactInput, type AuditRecord } from "./audit.js";
+
+/** Largest body buffered in memory for a non-streaming operation. */
+const MAX_BUFFERED_BODY = 128 * 1024 * 1024;
+const DEFAULT_REGION = "us-east-1";
+
+interface Routed {
+  service: LoadedService;
+  protocol: ProtocolName;
+}
+
+/** What a request's credential scope says, read cheaply before full parsing (for routing). */
+function scopeOf(req: WireRequest): { region: string; service: string } | undefined {
+  const auth = req.headers["authorization"];
+  let credential: string | undefined;
+  if (auth) {
+    const m = /Credential=([^,\s]+)/.exec(auth);
+    credential = m?.[1];
+  } else if (req.rawQuery.includes("X-Amz-Credential")) {
+    credential = req.query.find(([k]) => k === "X-Amz-Credential")?.[1];
+  }
+  if (!credential) return undefined;
+  const parts = credential.split("/");
+  if (parts.length < 5) return undefined;
+  return { region: parts[parts.length - 3]!, service: parts[parts.length - 2]! };
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
+export { isLoopback };
+
+export class Gateway {
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly registry: ServiceRegistry,
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const wire = toWireRequest(req);
+    let routed: Routed | undefined;
+    let opName: string | undefined;
+    let ctx: RequestContext | undefined;
+    let inputForAudit: Record<string, unknown> | undefined;
+    let status = 500;
+    let errorCode: string | undefined;
+    try {
+      routed = this.route(wire);
+      const { service, protocol } = routed;
+      const codec = codecFor(protocol);
+      const model = service.model();
+      const signingName = service.signingName;
+
+      // Rest protocols name the operation from method + path; the others need the body first.
+      const rest = protocol === "rest-json" || protocol === "rest-xml";
+      let op: OperationModel | undefined;
+      if (rest) op = this.resolve(codec, model, wire, service);
+      const streaming = op !== undefined && hasStreamingInput(model, op);
+
+      const declaredHash = wire.headers["x-amz-content-sha256"];
+      const chunked = isAwsChunked(wire);
+      // Streaming payloads are never buffered; everything else is read whole (bounded).
+      const streamBody = streaming && (declaredHash !== undefined || chunked);
+      if (!streamBody && !chunked) wire.body = await readBody(req);
+
+      const auth = parseAuth(wire, { service: signingName });
+      const principal = await this.authenticate(wire, auth, signingName);
+
+      if (chunked) {
+        const decoder = createAwsChunkedDecoder(
+          wire,
+          auth.kind === "anonymous" ? undefined : { parsed: auth, secretAccessKey: principal.secret },
+        );
+        const decoded = req.pipe(decoder);
+        if (streamBody) wire.bodyStream = decoded;
+        else wire.body = await readBody(decoded);
+      } else if (streamBody) {
+        wire.bodyStream =
+          declaredHash && /^[0-9a-f]{64}$/i.test(declaredHash)
+            ? req.pipe(createPayloadHashCheck(declaredHash, { service: signingName }))
+            : req;
+      }
+
+      if (!op) op = this.resolve(codec, model, wire, service);
+      opName = op.name;
+      const region = auth.kind === "anonymous" ? DEFAULT_REGION : auth.region;
+      const account = principal.principal.account ?? this.runtime.options.account;
+      ctx = {
+        requestId,
+        service: service.name,
+        operation: op.name,
+        account,
+        region,
+        principal: principal.principal,
+        sourceIp: normalizeIp(req.socket.remoteAddress),
+        secureTransport: false,
+        endpoint: `http://${wire.headers["host"] ?? `${this.runtime.options.host}:${this.runtime.options.port}`}`,
+        clock: this.runtime.clock,
+        storage: this.runtime.storage,
+        logger: this.runtime.logger,
+        scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
+      };
+
+      const input = codec.parseInput(model, op, wire);
+      inputForAudit = input;
+      await this.authorize(ctx, service, op.name, input);
+
+      const handler = service.definition.handlers[op.name];
+      if (!handler) {
+        throw new ServiceError(
+          CommonErrors.NotImplemented,
+          `${op.name} is not implemented in Nimbus for ${service.model().metadata.serviceId ?? service.name}.`,
+        );
+      }
+      const output = ((await handler(ctx, input)) ?? {}) as Record<string, unknown>;
+      const response = codec.serializeOutput(model, op, output, { requestId, method: wire.method });
+      status = response.status;
+      await send(res, response, wire.method, requestId, service.name);
+    } catch (err) {
+      const wireError = toWireError(err, this.runtime);
+      status = wireError.status;
+      errorCode = wireError.code;
+      const response = renderError(routed, opName, wireError, requestId, wire);
+      // Whatever of a request body was not read is dropped; the connection stays usable.
+      if (!req.readableEnded) req.resume();
+      await send(res, response, wire.method, requestId, routed?.service.name).catch(() => undefined);
+    } finally {
+      const ms = performance.now() - started;
+      this.runtime.logger.info(
+        `${routed?.service.name ?? "-"} ${opName ?? "-"} ${status}${errorCode ? ` ${errorCode}` : ""} ${ms.toFixed(1)}ms ${requestId}`,
+      );
+      if (this.runtime.audit.size > 0) {
+        const record: AuditRecord = {
+          time: this.runtime.clock.now().toISOString(),
+          requestId,
+          principalArn: ctx?.principal.arn,
+          accountId: ctx?.account,
+          sourceIp: normalizeIp(req.socket.remoteAddress),
+          service: routed?.service.name,
+          operation: opName,
+          region: ctx?.region,
+          parameters: routed && opName && inputForAudit ? redactInput(routed.service.model(), opName, inputForAudit) : undefined,
+          status,
+          errorCode,
+        };
+        for (const sink of this.runtime.audit) {
+          try {
+            sink(record);
+          } catch (e) {
+            this.runtime.logger.warn(`audit sink failed: ${String(e)}`);
+          }
+        }
+      }
+    }
+  }
+
+  /** Tell which service a request is for, the way AWS endpoints are told apart. */
+  private route(req: WireRequest): Routed {
+    const reg = this.registry;
+    if (req.headers["smithy-protocol"] === "rpc-v2-cbor") {
+      const m = /^\/service\/([^/]+)\/operation\/[^/]+$/.exec(req.path);
+      const service = m ? reg.byServiceShapeName(decodeURIComponent(m[1]!)) : undefined;
+      if (!service) throw new ServiceError(UNKNOWN_SERVICE, `No service at ${req.path}.`);
+      return { service, protocol: "smithy-rpc-v2-cbor" };
+    }
+    const target = req.headers["x-amz-target"];
+    if (target) {
+      const prefix = target.slice(0, target.lastIndexOf("."));
+      const service = reg.byTargetPrefix(prefix);
+      if (!service) throw new ServiceError(CommonErrors.UnknownOperation, `Unknown target ${target}.`);
+      return { service, protocol: "json" };
+    }
+    const scope = scopeOf(req);
+    const formBody = (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
+    const hasAction = req.query.some(([k]) => k === "Action");
+    if (scope) {
+      const service = reg.bySigningName(scope.service);
+      if (!service) {
+        throw new ServiceError(
+          CommonErrors.NotImplemented,
+          `The service "${scope.service}" is not available in Nimbus.`,
+        );
+      }
+      return { service, protocol: protocolFor(service, formBody || hasAction) };
+    }
+    // Unsigned: virtual-hosted S3, an Action for a query service (STS web identity), else S3 path style.
+    const s3 = reg.byName("s3");
+    if (s3 && isS3Host(req.hostname)) return { service: s3, protocol: "rest-xml" };
+    if (formBody || hasAction) {
+      const action = req.query.find(([k]) => k === "Action")?.[1];
+      const service = action ? reg.byQueryAction(action) : reg.byName("sts");
+      if (service) return { service, protocol: protocolFor(service, true) };
+    }
+    if (s3) return { service: s3, protocol: "rest-xml" };
+    throw new ServiceError(CommonErrors.MissingAuthenticationToken, "Request is missing Authentication Token");
+  }
+
+  private resolve(codec: ProtocolCodec, model: ServiceModel, wire: WireRequest, service: LoadedService): OperationModel {
+    const name = codec.resolveOperation(model, wire);
+    const op = name ? model.operations[name] : undefined;
+    if (op) return op;
+    const protocol = codec.name;
+    if (protocol === "query" || protocol === "ec2") {
+      const action = wire.query.find(([k]) => k === "Action")?.[1] ?? formParam(wire.body, "Action");
+      if (!action) throw new ServiceError(CommonErrors.MissingAction, "Missing Action");
+      throw new ServiceError(
+        CommonErrors.InvalidAction,
+        `Could not find operation ${action} for version ${model.metadata.apiVersion ?? ""}`,
+      );
+    }
+    if (protocol === "json" || protocol === "smithy-rpc-v2-cbor") {
+      throw new ServiceError(CommonErrors.UnknownOperation, "");
+    }
+    if (service.name === "s3") {
+      throw new ServiceError(
+        { code: "MethodNotAllowed", status: 405 },
+        "The specified method is not allowed against this resource.",
+      );
+    }
+    throw new ServiceError(UNKNOWN_OPERATION_REST, `No operation matches ${wire.method} ${wire.path}`);
+  }
+
+  private async authenticate(
+    wire: WireRequest,
+    auth: ReturnType<typeof parseAuth>,
+    signingName: string,
+  ): Promise<{ principal: Principal; secret: string }> {
+    if (auth.kind === "anonymous") return { principal: { type: "anonymous" }, secret: "" };
+    const unknownKey = unknownKeyError(signingName);
+    const credential = await this.runtime.identity.find(auth.accessKeyId);
+    if (!credential || credential.status !== "Active") throw new ServiceError(unknownKey.def, unknownKey.message);
+    if (credential.sessionToken !== undefined || auth.sessionToken !== undefined) {
+      if (credential.sessionToken !== auth.sessionToken) {
+        throw new ServiceError(unknownKey.def, "The security token included in the request is invalid.");
+      }
+    }
+    if (credential.expiration && Date.parse(credential.expiration) <= this.runtime.clock.nowMs()) {
+      throw new ServiceError(CommonErrors.ExpiredToken, "The security token included in the request is expired");
+    }
+    // Signing time is checked against the wall clock (clients sign with it), expiry of presigned
+    // URLs against the injected clock so tests can make them expire by advancing it.
+    const now = (auth as ParsedSignature).kind === "presigned" ? this.runtime.clock.now() : new Date();
+    verify(wire, auth, credential.secretAccessKey, { now, service: signingName });
+    return { principal: credential.principal, secret: credential.secretAccessKey };
+  }
+
+  private async authorize(ctx: RequestContext, service: LoadedService, operation: string, input: Record<string, unknown>) {
+    const p = ctx.principal;
+    if (p.type === "anonymous") {
+      if (service.definition.anonymousOperations?.includes(operation)) return;
+      if (service.name === "s3") {
+        throw new ServiceError(CommonErrors.AccessDenied, "Access Denied");
+      }
+      throw new ServiceError(CommonErrors.MissingAuthenticationToken, "Request is missing Authentication Token");
+    }
+    if (p.type === "root") return;
+    const authorizer = this.runtime.authorizer;
+    if (authorizer) return authorizer(ctx, input);
+    // Secure by default: without a policy engine, only the root user and identity queries pass.
+    if (service.name === "sts" && operation === "GetCallerIdentity") return;
+    throw new ServiceError(
+      CommonErrors.AccessDenied,
+      `User: ${p.arn} is not authorized to perform: ${service.signingName}:${operation}`,
+    );
+  }
+}
+
+const UNKNOWN_SERVICE: ErrorDef = { code: "UnknownService", status: 400 };
+const UNKNOWN_OPERATION_REST: ErrorDef = { code: "UnknownOperationException", status: 404 };
+
+/** The error AWS gives for an access key it does not know, by service family. */
+function unknownKeyError(signingName: string): { def: ErrorDef; message: string } {
+  switch (signingName) {
+    case "s3":
+      return {
+        def: CommonErrors.InvalidAccessKeyId,
+        message: "The AWS Access Key Id you provided does not exist in our records.",
+      };
+    case "ec2":
+      return {
+        def: { code: "AuthFailure", status: 401 },
+        message: "AWS was not able to validate the provided access credentials",
+      };
+    case "sts":
+    case "iam":
+    case "sns":
+    case "monitoring":
+    case "autoscaling":
+    case "elasticloadbalancing":
+    case "cloudformation":
+    case "rds":
+      return {
+        def: CommonErrors.InvalidClientTokenId,
+        message: "The security token included in the request is invalid.",
+      };
+    case "lambda":
+      return {
+        def: { code: "UnrecognizedClientException", status: 403 },
+        message: "The security token included in the request is invalid.",
+      };
+    default:
+      return {
+        def: CommonErrors.UnrecognizedClientException,
+        message: "The security token included in the request is invalid.",
+      };
+  }
+}
+
+function protocolFor(service: LoadedService, queryShaped: boolean): ProtocolName {
+  const protocols = service.protocols;
+  if (queryShaped) {
+    const q = protocols.find((p) => p === "query" || p === "ec2");
+    if (q) return q;
+  }
+  return protocols.find((p) => p === "rest-xml" || p === "rest-json") ?? protocols[0]!;
+}
+
+function codecFor(protocol: ProtocolName): ProtocolCodec {
+  const codec = codecs[protocol];
+  if (!codec) throw new ServiceError(CommonErrors.InternalFailure, `No codec for protocol ${protocol}`);
+  return codec;
+}
+
+function isS3Host(hostname: string): boolean {
+  // bucket.localhost, bucket.s3.localhost, bucket.s3.<region>.localhost, s3.<region>.localhost ...
+  return /(^|\.)s3([.-][a-z0-9-]+)?\.localhost$/.test(hostname) || /^[^.]+\.localhost$/.test(hostname);
+}
+
+function hasStreamingInput(model: ServiceModel, op: OperationModel): boolean {
+  if (!op.input) return false;
+  const shape = model.shapes[op.input.shape];
+  const payload = shape?.payload;
+  if (!payload) return false;
+  const ref = shape.members?.[payload];
+  if (!ref) return false;
+  return ref.streaming === true || model.shapes[ref.shape]?.streaming === true;
+}
+
+function formParam(body: Buffer, name: string): string | undefined {
+  if (body.length === 0) return undefined;
+  return new URLSearchParams(body.toString("utf8")).get(name) ?? undefined;
+}
+
+export function toWireRequest(req: IncomingMessage): WireRequest {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const rawQuery = q === -1 ? "" : url.slice(q + 1);
+  const query: Array<[string, string]> = [];
+  if (rawQuery) for (const [k, v] of new URLSearchParams(rawQuery)) query.push([k, v]);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  const host = headers["host"] ?? "";
+  const hostname = (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!).toLowerCase();
+  return {
+    method: req.method ?? "GET",
+    path,
+    rawQuery,
+    query,
+    headers,
+    rawHeaders: req.rawHeaders,
+    body: EMPTY,
+    hostname,
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BUFFERED_BODY) {
+      throw new ServiceError(
+        { code: "RequestEntityTooLarge", status: 413 },
+        `Request body exceeds ${MAX_BUFFERED_BODY} bytes.`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function normalizeIp(address: string | undefined): string {
+  if (!address) return "";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+function toWireError(err: unknown, runtime: Runtime): WireError {
+  if (isServiceError(err)) return err;
+  runtime.logger.error(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return new ServiceError(CommonErrors.InternalFailure);
+}
+
+/** Render an error in the protocol of the service it was for (or a plain XML error before routing). */
+function renderError(
+  routed: Routed | undefined,
+  opName: string | undefined,
+  error: WireError,
+  requestId: string,
+  wire: WireRequest,
+): WireResponse {
+  const ctx = { requestId, method: wire.method };
+  // awsQueryCompatible services keep their old codes for query-protocol clients.
+  if (routed && (routed.protocol === "query" || routed.protocol === "ec2") && error.queryErrorCode) {
+    error = { ...error, code: error.queryErrorCode };
+  }
+  if (routed) {
+    const codec = codecs[routed.protocol];
+    if (codec) {
+      try {
+        const model = routed.service.model();
+        return codec.serializeError(model, opName ? model.operations[opName] : undefined, error, ctx);
+      } catch {
+        // fall through to the generic form
+      }
+    }
+  }
+  if (wire.headers["x-amz-target"]) {
+    return {
+      status: error.status,
+      headers: { "content-type": "application/x-amz-json-1.1" },
+      body: JSON.stringify({ __type: error.code, message: error.message }),
+    };
+  }
+  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return {
+    status: error.status,
+    headers: { "content-type": "text/xml" },
+    body:
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>${error.senderFault ? "Sender" : "Receiver"}</Type>` +
+      `<Code>${esc(error.code)}</Code><Message>${esc(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
+function send(
+  res: ServerResponse,
+  response: WireResponse,
+  method: string,
+  requestId: string,
+  service: string | undefined,
+): Promise<void> {
+  const headers = response.headers;
+  if (service === "s3") {
+    headers["x-amz-request-id"] ??= requestId.replace(/-/g, "").slice(0, 16).toUpperCase();
+    headers["x-amz-id-2"] ??= randomBytes(24).toString("base64");
+  } else {
+    headers["x-amzn-requestid"] ??= requestId;
+  }
+  const body = response.body;
+  return new Promise((resolve, reject) => {
+    if (body instanceof Readable) {
+      res.writeHead(response.status, headers);
+      if (method === "HEAD") {
+        body.destroy();
+        res.end(resolve);
+        return;
+      }
+      pipeline(body, res, (err) => (err ? reject(err) : resolve()));
+      return;
+    }
+    if (body !== undefined && headers["content-length"] === undefined) {
+      headers["content-length"] = String(Buffer.byteLength(body));
+    }
+    res.writeHead(response.status, headers);
+    if (method === "HEAD" || body === undefined) res.end(resolve);
+    else res.end(body, resolve);
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * The Nimbus process: opens storage, builds the runtime, and serves HTTP. Requests under
+ * `/_nimbus/` are Nimbus's own (health, reset, clock); everything else is an AWS request for the
+ * gateway. Underscores cannot appear in bucket names, so `/_nimbus/` never collides with S3.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { AddressInfo } from "node:net";
+import { openStorage, type Durability } from "./storage/index.js";
+import { SystemClock, type Clock } from "./core/clock.js";
+import { Logger, type LogLevel } from "./core/logger.js";
+import { IdentityStore, DEFAULT_ACCOUNT } from "./core/identity.js";
+import { Gateway, isLoopback } from "./core/gateway.js";
+import { ServiceRegistry } from "./core/registry.js";
+import type { Runtime, Authorizer } from "./core/runtime.js";
+import type { AuditSink } from "./core/audit.js";
+import type { ServiceDefinition } from "./core/service.js";
+import { SERVICES } from "./services/index.js";
+import { VERSION } from "./version.js";
+
+export interface NimbusOptions {
+  /** Port to listen on; 0 picks a free one. Default 4566 (env NIMBUS_PORT). */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1 (env NIMBUS_HOST). */
+  host?: string;
+  /** Where state lives. Default ./.nimbus (env NIMBUS_DATA_DIR). */
+  dataDir?: string;
+  /** Keep state in a temporary directory that is removed on stop. */
+  ephemeral?: boolean;
+  logLevel?: LogLevel;
+  /** The default account and its root user's keys. Default 000000000000, test / test. */
+  account?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** "full" (default) fsyncs every acknowledged write; "normal" trades power-loss safety for speed. */
+  durability?: Durability;
+  /** Receives a record of every request (principal, operation, redacted parameters, outcome). */
+  onAudit?: AuditSink;
+  /** Replace the clock (tests). */
+  clock?: Clock;
+  /** Serve only these services (default: all). */
+  services?: readonly ServiceDefinition[];
+}
+
+export interface Nimbus {
+  /** e.g. `http://127.0.0.1:4566` */
+  endpoint: string;
+  port: number;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  dataDir: string;
+  clock: Clock;
+  /** Plug in an authorizer for non-root principals (the IAM policy engine). */
+  setAuthorizer(authorizer: Authorizer | undefined): void;
+  addAuditSink(sink: AuditSink): () => void;
+  stop(): Promise<void>;
+}
+
+export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> {
+  const env = process.env;
+  const port = options.port ?? (env.NIMBUS_PORT ? Number(env.NIMBUS_PORT) : 4566);
+  const host = options.host ?? env.NIMBUS_HOST ?? "127.0.0.1";
+  const logger = new Logger(options.logLevel ?? "info");
+  const ephemeral = options.ephemeral === true;
+  const dataDir = ephemeral
+    ? await mkdtemp(join(tmpdir(), "nimbus-"))
+    : resolve(options.dataDir ?? env.NIMBUS_DATA_DIR ?? ".nimbus");
+  const credentials = options.credentials ?? { accessKeyId: "test", secretAccessKey: "test" };
+  const account = options.account ?? DEFAULT_ACCOUNT;
+
+  const storage = await openStorage({ dataDir, durability: options.durability });
+  const identity = new IdentityStore(storage.metadata);
+  await identity.ensureRoot(account, credentials.accessKeyId, credentials.secretAccessKey);
+
+  const runtime: Runtime = {
+    options: { host, port, account },
+    clock: options.clock ?? new SystemClock(),
+    logger,
+    storage,
+    identity,
+    audit: new Set(options.onAudit ? [options.onAudit] : []),
+  };
+  const registry = new ServiceRegistry(options.services ?? SERVICES);
+  for (const svc of registry.all()) {
+    await svc.definition.start?.({ clock: runtime.clock, storage, logger });
+  }
+  const gateway = new Gateway(runtime, registry);
+
+  const admin = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    const json = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const loopbackOnly = () => {
+      if (isLoopback(req.socket.remoteAddress)) return true;
+      json(403, { error: "Forbidden", message: "Only requests from loopback may do this." });
+      return false;
+    };
+    if (path === "/_nimbus/health" && (req.method === "GET" || req.method === "HEAD")) {
+      const services: Record<string, string> = {};
+      for (const svc of registry.all()) {
+        services[svc.name] = Object.keys(svc.definition.handlers).length > 0 ? "available" : "not-implemented";
+      }
+      return json(200, { status: "ready", version: VERSION, services });
+    }
+    if (path === "/_nimbus/reset" && req.method === "POST") {
+      if (!loopbackOnly()) return;
+      await storage.metadata.reset();
+      await storage.blobs.reset();
+      identity.clearCache();
+      await identity.ensureRoot(account, credentials.accessKeyId, credentials.secretAccessKey);
+      return json(200, { status: "reset" });
+    }
+    if (path === "/_nimbus/clock") {
+      if (req.method === "GET") return json(200, { now: runtime.clock.now().toISOString() });
+      if (req.method === "POST") {
+        if (!loopbackOnly()) return;
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        let seconds: unknown;
+        try {
+          seconds = (JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { advanceSeconds?: unknown })
+            .advanceSeconds;
+        } catch {
+          return json(400, { error: "BadRequest", message: "Body must be JSON: {\"advanceSeconds\": N}" });
+        }
+        if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+          return json(400, { error: "BadRequest", message: "advanceSeconds must be a non-negative number" });
+        }
+        runtime.clock.advance(seconds);
+        return json(200, { now: runtime.clock.now().toISOString() });
+      }
+    }
+    return json(404, { error: "NotFound", message: `No Nimbus route ${req.method} ${path}` });
+  };
+
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const url = req.url ?? "/";
+    if (url.startsWith("/_nimbus/")) {
+      const q = url.indexOf("?");
+      admin(req, res, q === -1 ? url : url.slice(0, q)).catch((err: unknown) => {
+        logger.error(`admin route failed: ${String(err)}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
+    void gateway.handle(req, res);
+  });
+  // Large uploads may take long; the keep-alive timeout above still reaps idle sockets.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolveListen();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const endpointHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  const endpoint = `http://${endpointHost}:${actualPort}`;
+  runtime.options.port = actualPort;
+  logger.info(`Nimbus ${VERSION} ready on ${endpoint} (data: ${ephemeral ? "ephemeral" : dataDir})`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint,
+    port: actualPort,
+    region: "us-east-1",
+    credentials: { ...credentials },
+    dataDir,
+    clock: runtime.clock,
+    setAuthorizer(authorizer) {
+      runtime.authorizer = authorizer;
+    },
+    addAuditSink(sink) {
+      runtime.audit.add(sink);
+      return () => runtime.audit.delete(sink);
+    },
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        for (const svc of registry.all()) await svc.definition.stop?.();
+        await storage.close();
+        if (ephemeral) await rm(dataDir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+  };
+}

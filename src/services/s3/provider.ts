@@ -1,0 +1,111 @@
+/**
+ * S3 bucket operations.
+ *
+ * ## Gaps
+ * - Only CreateBucket, HeadBucket, DeleteBucket, ListBuckets and GetBucketLocation so far; the
+ *   object API and bucket configuration arrive with the S3 issue (501 NotImplemented until then).
+ * - ACL and ownership headers on CreateBucket are accepted but not yet kept.
+ * ## By design
+ * - CreateBucket for a bucket you already own answers BucketAlreadyOwnedByYou in every region,
+ *   including us-east-1 (where AWS keeps a legacy 200 for that case).
+ */
+import type { S3Operations } from "../../generated/s3.js";
+import type { RequestContext } from "../../core/service.js";
+import { ServiceError } from "../../core/errors.js";
+import { isKnownRegion } from "../../core/regions.js";
+import { S3Errors } from "./errors.js";
+import { BucketStore, type BucketRecord } from "./store.js";
+import { bucketNameProblem } from "./bucket-name.js";
+
+const store = (ctx: RequestContext) => new BucketStore(ctx.storage.metadata);
+
+async function ownedBucket(ctx: RequestContext, name: string): Promise<BucketRecord> {
+  const bucket = await store(ctx).get(name);
+  if (!bucket) throw new ServiceError(S3Errors.NoSuchBucket, undefined, { BucketName: name });
+  if (bucket.account !== ctx.account) throw new ServiceError(S3Errors.AccessDenied);
+  return bucket;
+}
+
+const owner = (ctx: RequestContext) => ({ ID: ctx.account.padStart(64, "0"), DisplayName: `account-${ctx.account}` });
+
+export const handlers: Partial<S3Operations> = {
+  async CreateBucket(ctx, input) {
+    const name = input.Bucket;
+    const problem = bucketNameProblem(name);
+    if (problem) throw new ServiceError(S3Errors.InvalidBucketName, problem, { BucketName: name });
+    const constraint = input.CreateBucketConfiguration?.LocationConstraint;
+    let region = "us-east-1";
+    if (constraint !== undefined && constraint !== "") {
+      if (constraint === "us-east-1" || (constraint !== "EU" && !isKnownRegion(constraint))) {
+        throw new ServiceError(S3Errors.InvalidLocationConstraint, undefined, { LocationConstraint: constraint });
+      }
+      region = constraint === "EU" ? "eu-west-1" : constraint;
+      if (region !== ctx.region) {
+        throw new ServiceError(
+          S3Errors.IllegalLocationConstraintException,
+          `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+        );
+      }
+    } else if (ctx.region !== "us-east-1") {
+      throw new ServiceError(
+        S3Errors.IllegalLocationConstraintException,
+        "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
+      );
+    }
+    const existing = await store(ctx).create({
+      name,
+      account: ctx.account,
+      region,
+      created: ctx.clock.now().toISOString(),
+    });
+    if (existing) {
+      throw new ServiceError(
+        existing.account === ctx.account ? S3Errors.BucketAlreadyOwnedByYou : S3Errors.BucketAlreadyExists,
+        undefined,
+        { BucketName: name },
+      );
+    }
+    return { Location: `/${name}` };
+  },
+
+  async HeadBucket(ctx, input) {
+    const bucket = await ownedBucket(ctx, input.Bucket);
+    return { BucketRegion: bucket.region };
+  },
+
+  async GetBucketLocation(ctx, input) {
+    const bucket = await ownedBucket(ctx, input.Bucket);
+    // us-east-1 buckets report an empty LocationConstraint, as in AWS.
+    return bucket.region === "us-east-1" ? {} : { LocationConstraint: bucket.region };
+  },
+
+  async DeleteBucket(ctx, input) {
+    const bucket = await ownedBucket(ctx, input.Bucket);
+    if (!(await store(ctx).isEmpty(bucket))) {
+      throw new ServiceError(S3Errors.BucketNotEmpty, undefined, { BucketName: bucket.name });
+    }
+    await store(ctx).delete(bucket);
+  },
+
+  async ListBuckets(ctx, input) {
+    const max = input.MaxBuckets;
+    if (max !== undefined && (max < 1 || max > 10000)) {
+      throw new ServiceError(S3Errors.InvalidArgument, "Argument max-buckets must be an integer between 1 and 10000.");
+    }
+    const limit = max ?? 10000;
+    const rows = await store(ctx).list(ctx.account, {
+      ...(input.ContinuationToken ? { after: Buffer.from(input.ContinuationToken, "base64url").toString("utf8") } : {}),
+      ...(input.Prefix ? { prefix: input.Prefix } : {}),
+      limit: limit + 1,
+    });
+    const filtered = input.BucketRegion ? rows.filter((r) => r.value.region === input.BucketRegion) : rows;
+    const page = filtered.slice(0, limit);
+    const more = filtered.length > limit;
+    return {
+      Buckets: page.map(({ value }) => ({ Name: value.name, CreationDate: new Date(value.created), BucketRegion: value.region })),
+      Owner: owner(ctx),
+      ...(input.Prefix ? { Prefix: input.Prefix } : {}),
+      ...(more ? { ContinuationToken: Buffer.from(page[page.length - 1]!.key, "utf8").toString("base64url") } : {}),
+    };
+  },
+};

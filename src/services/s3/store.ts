@@ -1,0 +1,54 @@
+/**
+ * S3 bucket state. Bucket names are global across accounts and regions, so the name registry is
+ * one global table; each account also keeps its own list so ListBuckets reads only its buckets.
+ */
+import type { MetadataStore, Scope, Tx } from "../../storage/types.js";
+import { GLOBAL_REGION } from "../../core/regions.js";
+
+export interface BucketRecord {
+  name: string;
+  account: string;
+  region: string;
+  /** ISO creation time. */
+  created: string;
+}
+
+const NAMES: Scope = { account: "global", region: GLOBAL_REGION, service: "s3" };
+const accountScope = (account: string): Scope => ({ account, region: GLOBAL_REGION, service: "s3" });
+
+export class BucketStore {
+  constructor(private readonly metadata: MetadataStore) {}
+
+  get(name: string): Promise<BucketRecord | undefined> {
+    return this.metadata.table<BucketRecord>(NAMES, "buckets").get(name);
+  }
+
+  /** Create atomically; returns the existing record instead when the name is taken. */
+  create(record: BucketRecord): Promise<BucketRecord | undefined> {
+    return this.metadata.transaction(async (tx: Tx) => {
+      const names = tx.table<BucketRecord>(NAMES, "buckets");
+      const existing = await names.get(record.name);
+      if (existing) return existing;
+      await names.put(record.name, record);
+      await tx.table<BucketRecord>(accountScope(record.account), "account-buckets").put(record.name, record);
+      return undefined;
+    });
+  }
+
+  delete(record: BucketRecord): Promise<void> {
+    return this.metadata.transaction(async (tx: Tx) => {
+      await tx.table(NAMES, "buckets").delete(record.name);
+      await tx.table(accountScope(record.account), "account-buckets").delete(record.name);
+    });
+  }
+
+  list(account: string, options: { after?: string; prefix?: string; limit?: number }) {
+    return this.metadata.table<BucketRecord>(accountScope(account), "account-buckets").list(options);
+  }
+
+  /** Whether the bucket holds any object (objects arrive with the S3 object API). */
+  async isEmpty(record: BucketRecord): Promise<boolean> {
+    const objects = this.metadata.table({ account: record.account, region: record.region, service: "s3" }, `objects:${record.name}`);
+    return (await objects.list({ limit: 1 })).length === 0;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The default `BlobStore`: one file per blob under `<dir>/<aa>/<id>`, where `id` is 128 random
+ * bits in hex and `aa` its first two characters (256 shard directories keep any one directory
+ * small). Ids never come from user input, and every id handed back in is checked against the
+ * exact shape, so nothing a client sends (an S3 key like `../../etc/passwd`) can reach a path.
+ *
+ * A put streams into `<dir>/tmp/<id>` while computing MD5 and SHA-256, fsyncs the file, renames
+ * it into its shard and fsyncs the shard directory, and only then resolves: a blob is either
+ * absent or complete, never half-written, even after kill -9 or power loss. Leftover temporary
+ * files (from a crash mid-put) are deleted when the store opens. Deletes are not fsynced: after a
+ * crash a deleted blob may reappear as an unreferenced orphan, which wastes space but is harmless.
+ *
+ * With durability "normal" the fsyncs are skipped: the rename still makes a blob appear whole
+ * after a process crash (the page cache survives), but not necessarily after power loss.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import type { BlobInfo, BlobStore } from "./types.js";
+import type { Durability } from "./sqlite-metadata-store.js";
+
+export interface FileBlobStoreOptions {
+  /** Default "full". See the file comment. */
+  durability?: Durability;
+}
+
+const ID_SHAPE = /^[0-9a-f]{32}$/;
+/** Small chunks (HTTP bodies arrive in ~16 KiB pieces) are gathered into writes of this size. */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+function noSuchBlob(id: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(`no such blob: ${id}`);
+  err.code = "ENOENT";
+  return err;
+}
+
+/** Write every byte of `bufs`, looping over short writes. */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest);
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
+  }
+}
+
+export class FileBlobStore implements BlobStore {
+  private readonly tmpDir: string;
+  private readonly sync: boolean;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  private constructor(readonly dir: string, options: FileBlobStoreOptions) {
+    this.tmpDir = join(dir, "tmp");
+    this.sync = (options.durability ?? "full") === "full";
+  }
+
+  /** Opens the store at `dir`, creating its layout and discarding leftovers of interrupted puts. */
+  static async open(dir: string, options: FileBlobStoreOptions = {}): Promise<FileBlobStore> {
+    const store = new FileBlobStore(dir, options);
+    await store.init();
+    return store;
+  }
+
+  private async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir);
+    // All 256 shard directories exist up front, so a put never has to create (and fsync) one.
+    const shards: Promise<unknown>[] = [];
+    for (let i = 0; i < 256; i++) shards.push(mkdir(this.shardDir(i.toString(16).padStart(2, "0")), { recursive: true }));
+    await Promise.all(shards);
+    // Make the layout itself durable, including this directory's entry in its parent.
+    await this.syncDir(this.dir);
+    await this.syncDir(dirname(this.dir));
+  }
+
+  private shardDir(shard: string): string {
+    return join(this.dir, shard);
+  }
+
+  /** The file of a well-formed id, or undefined for anything else (which therefore cannot exist). */
+  private pathOf(id: string): string | undefined {
+    return typeof id === "string" && ID_SHAPE.test(id) ? join(this.dir, id.slice(0, 2), id) : undefined;
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    if (!this.sync || process.platform === "win32") return; // Windows cannot open a directory
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  put(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo> {
+    if (this.closed) return Promise.reject(new Error("blob store is closed"));
+    const p = this.doPut(source);
+    this.inFlight.add(p);
+    const forget = () => this.inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async doPut(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo> {
+    const id = randomBytes(16).toString("hex");
+    const tmp = join(this.tmpDir, id);
+    const md5 = createHash("md5");
+    const sha256 = createHash("sha256");
+    let size = 0;
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(tmp, "wx");
+      const chunks: AsyncIterable<unknown> | Iterable<unknown> =
+        typeof source === "string" || source instanceof Uint8Array ? [source] : source;
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      for await (const chunk of chunks) {
+        const buf =
+          typeof chunk === "string"
+            ? Buffer.from(chunk, "utf8")
+            : chunk instanceof Uint8Array
+              ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+              : undefined;
+        if (!buf) throw new TypeError("blob source produced a chunk that is neither bytes nor a string");
+        if (buf.length === 0) continue;
+        md5.update(buf);
+        sha256.update(buf);
+        size += buf.length;
+        batch.push(buf);
+        batchBytes += buf.length;
+        if (batchBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(fh, batch);
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      await writeAll(fh, batch);
+      if (this.sync) await fh.sync();
+      const closing = fh;
+      fh = undefined;
+      await closing.close();
+      await rename(tmp, this.pathOf(id)!);
+    } catch (err) {
+      await fh?.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      // Whatever failed, a stream source must not be left paused mid-body (an HTTP upload would hang).
+      if (source instanceof Readable && !source.destroyed) source.destroy();
+      throw err;
+    }
+    await this.syncDir(this.shardDir(id.slice(0, 2)));
+    return { id, size, md5: md5.digest("hex"), sha256: sha256.digest("hex") };
+  }
+
+  get(id: string, range?: { start: number; end: number }): Readable {
+    if (range !== undefined) {
+      const { start, end } = range;
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+        throw new RangeError(`invalid byte range ${String(start)}-${String(end)}`);
+      }
+    }
+    const path = this.pathOf(id);
+    if (!path) {
+      // Same observable behaviour as a missing file: the stream errors with code ENOENT.
+      const stream = new Readable({ read() {} });
+      process.nextTick(() => stream.destroy(noSuchBlob(id)));
+      return stream;
+    }
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async size(id: string): Promise<number | undefined> {
+    const path = this.pathOf(id);
+    if (!path) return undefined;
+    try {
+      return (await stat(path)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    const path = this.pathOf(id);
+    if (!path) return;
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+
+  /** Deletes every blob. Puts still running when this is called may fail. */
+  async reset(): Promise<void> {
+    const shards = (await readdir(this.dir)).filter((name) => name !== "tmp");
+    await Promise.all(shards.map((name) => rm(join(this.dir, name), { recursive: true, force: true })));
+    await this.init();
+  }
+
+  /** Waits for running puts to settle; later puts are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

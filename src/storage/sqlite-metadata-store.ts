@@ -1,0 +1,517 @@
+/**
+ * The default `MetadataStore`: every table of every scope lives in one SQLite table
+ * `kv(account, region, service, tbl, key, value)`, with the key stored as a UTF-8 BLOB so that
+ * SQLite's memcmp ordering is exactly the UTF-8 byte order S3 and DynamoDB use (JS string order is
+ * UTF-16, which disagrees for astral characters versus U+E000..U+FFFF).
+ *
+ * Concurrency model (better-sqlite3 is synchronous, the interface is async):
+ * - One write connection. Everything that writes holds an async FIFO mutex, so a write issued
+ *   outside a transaction can never land inside somebody else's open transaction.
+ * - Writes outside transactions are group-committed: those queued while the mutex is busy (or in
+ *   the same tick) share one BEGIN IMMEDIATE / COMMIT, and each promise resolves only after that
+ *   COMMIT, so an acknowledged write is durable and concurrent writers share one fsync.
+ * - Reads outside transactions use a second, read-only connection. Under WAL it sees the last
+ *   committed state and never waits for, or peeks into, an open transaction.
+ * - Inside `transaction(fn)` the `tx` handle reads and writes on the write connection, so it sees
+ *   its own writes. Using the store itself from inside `fn` would deadlock (or read around the
+ *   transaction); an AsyncLocalStorage marker turns that mistake into an immediate error.
+ *
+ * Values: JSON. What is read back is `JSON.parse(JSON.stringify(value))`: Dates come back as ISO
+ * strings, `undefined` properties vanish, Buffers/typed arrays are NOT round-tripped (keep bytes in
+ * the BlobStore or base64 them). A value JSON cannot encode (undefined, BigInt, cycles) is
+ * rejected with a TypeError. Every read returns a fresh object, never an alias of a stored one.
+ *
+ * Durability: "full" (default) = WAL + synchronous=FULL, a resolved write survives kill -9 and
+ * power loss (as far as the disk honours fsync). "normal" = WAL + synchronous=NORMAL, a resolved
+ * write survives a process crash but the last commits may be lost on power loss; much cheaper on
+ * disks with slow fsync.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Entry, ListOptions, MetadataStore, Scope, Table, Tx } from "./types.js";
+
+export type Durability = "full" | "normal";
+
+export interface SqliteMetadataStoreOptions {
+  /** Default "full". See the file comment. */
+  durability?: Durability;
+  /** How long to wait for a lock held by another process (ms). Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Schema migrations: entry i upgrades a database from version i to i + 1. Append only; never edit
+ * a migration that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE kv (
+     account TEXT NOT NULL,
+     region  TEXT NOT NULL,
+     service TEXT NOT NULL,
+     tbl     TEXT NOT NULL,
+     key     BLOB NOT NULL,
+     value   TEXT NOT NULL,
+     PRIMARY KEY (account, region, service, tbl, key)
+   ) WITHOUT ROWID`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const SCOPE_WHERE = "account = ? AND region = ? AND service = ? AND tbl = ?";
+/** Lone surrogates cannot be encoded as UTF-8; Buffer.from would silently turn them into U+FFFD. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+type ScopeArgs = [account: string, region: string, service: string, tbl: string];
+/** A key range in byte space: at most one lower and one upper bound. */
+interface Range {
+  lower?: { key: Buffer; inclusive: boolean };
+  upper?: Buffer; // always exclusive
+  empty: boolean;
+}
+
+/** A minimal FIFO async mutex; `lock()` resolves to the release function. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const prev = this.tail;
+    this.tail = prev.then(() => held);
+    return prev.then(() => release);
+  }
+}
+
+function encodeKey(key: string, what = "key"): Buffer {
+  if (typeof key !== "string") throw new TypeError(`${what} must be a string`);
+  if (LONE_SURROGATE.test(key)) throw new TypeError(`${what} contains a lone surrogate and is not valid UTF-8`);
+  return Buffer.from(key, "utf8");
+}
+
+function encodeValue(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError("value is not JSON-serialisable");
+  return json;
+}
+
+function scopeArgs(scope: Scope, name: string): ScopeArgs {
+  for (const [what, v] of [["account", scope.account], ["region", scope.region], ["service", scope.service], ["table name", name]] as const) {
+    if (typeof v !== "string" || v === "") throw new TypeError(`${what} must be a non-empty string`);
+  }
+  return [scope.account, scope.region, scope.service, name];
+}
+
+/** The smallest byte string greater than every string starting with `prefix` (none if empty). */
+function prefixEnd(prefix: Buffer): Buffer | undefined {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--; // cannot occur in UTF-8, but keep this total
+  if (n === 0) return undefined;
+  const end = Buffer.from(prefix.subarray(0, n));
+  end[n - 1]! += 1;
+  return end;
+}
+
+/** Fold prefix/after/from/before into the tightest single lower and upper bound. */
+function toRange(options: Pick<ListOptions, "prefix" | "after" | "from" | "before">): Range {
+  const lowers: { key: Buffer; inclusive: boolean }[] = [];
+  const uppers: Buffer[] = [];
+  if (options.prefix !== undefined && options.prefix !== "") {
+    const p = encodeKey(options.prefix, "prefix");
+    lowers.push({ key: p, inclusive: true });
+    const end = prefixEnd(p);
+    if (end) uppers.push(end);
+  }
+  if (options.from !== undefined) lowers.push({ key: encodeKey(options.from, "from"), inclusive: true });
+  if (options.after !== undefined) lowers.push({ key: encodeKey(options.after, "after"), inclusive: false });
+  if (options.before !== undefined) uppers.push(encodeKey(options.before, "before"));
+
+  let lower: Range["lower"];
+  for (const l of lowers) {
+    const c = lower ? Buffer.compare(l.key, lower.key) : 1;
+    if (c > 0 || (c === 0 && !l.inclusive)) lower = l; // on a tie the exclusive bound is tighter
+  }
+  let upper: Buffer | undefined;
+  for (const u of uppers) if (!upper || Buffer.compare(u, upper) < 0) upper = u;
+
+  let empty = false;
+  if (lower && upper) {
+    const c = Buffer.compare(lower.key, upper);
+    empty = c >= 0;
+  }
+  return { lower, upper, empty };
+}
+
+function rangeSql(range: Range): { sql: string; args: Buffer[]; sig: string } {
+  let sql = "";
+  const args: Buffer[] = [];
+  let sig = "";
+  if (range.lower) {
+    sql += range.lower.inclusive ? " AND key >= ?" : " AND key > ?";
+    args.push(range.lower.key);
+    sig += range.lower.inclusive ? "L" : "l";
+  }
+  if (range.upper) {
+    sql += " AND key < ?";
+    args.push(range.upper);
+    sig += "U";
+  }
+  return { sql, args, sig };
+}
+
+/** Prepared statements of one connection, the range-dependent ones built lazily and cached. */
+class Statements {
+  readonly get: Database.Statement;
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {
+    this.get = db.prepare(`SELECT value FROM kv WHERE ${SCOPE_WHERE} AND key = ?`).pluck();
+  }
+
+  private cached(sig: string, build: () => Database.Statement): Database.Statement {
+    let stmt = this.cache.get(sig);
+    if (!stmt) {
+      stmt = build();
+      this.cache.set(sig, stmt);
+    }
+    return stmt;
+  }
+
+  list(rangeSig: string, rangeSqlText: string, reverse: boolean): Database.Statement {
+    return this.cached(`list:${rangeSig}:${reverse ? "d" : "a"}`, () =>
+      this.db
+        .prepare(`SELECT key, value FROM kv WHERE ${SCOPE_WHERE}${rangeSqlText} ORDER BY key ${reverse ? "DESC" : "ASC"} LIMIT ?`)
+        .raw(),
+    );
+  }
+
+  count(rangeSig: string, rangeSqlText: string): Database.Statement {
+    return this.cached(`count:${rangeSig}`, () =>
+      this.db.prepare(`SELECT count(*) FROM kv WHERE ${SCOPE_WHERE}${rangeSqlText}`).pluck(),
+    );
+  }
+
+  clear(rangeSig: string, rangeSqlText: string): Database.Statement {
+    return this.cached(`clear:${rangeSig}`, () => this.db.prepare(`DELETE FROM kv WHERE ${SCOPE_WHERE}${rangeSqlText}`));
+  }
+}
+
+/** Statements only the write connection needs. */
+class WriteStatements extends Statements {
+  readonly put: Database.Statement;
+  readonly insert: Database.Statement;
+  readonly delete: Database.Statement;
+  readonly begin: Database.Statement;
+  readonly commit: Database.Statement;
+  readonly rollback: Database.Statement;
+  readonly clearAll: Database.Statement;
+
+  constructor(db: Database.Database) {
+    super(db);
+    const cols = "(account, region, service, tbl, key, value) VALUES (?, ?, ?, ?, ?, ?)";
+    this.put = db.prepare(`INSERT INTO kv ${cols} ON CONFLICT (account, region, service, tbl, key) DO UPDATE SET value = excluded.value`);
+    this.insert = db.prepare(`INSERT INTO kv ${cols} ON CONFLICT DO NOTHING`);
+    this.delete = db.prepare(`DELETE FROM kv WHERE ${SCOPE_WHERE} AND key = ?`);
+    this.begin = db.prepare("BEGIN IMMEDIATE");
+    this.commit = db.prepare("COMMIT");
+    this.rollback = db.prepare("ROLLBACK");
+    this.clearAll = db.prepare("DELETE FROM kv");
+  }
+}
+
+// Synchronous table operations, shared by every access path. Validation and encoding happen
+// before anything touches the database so a bad argument never aborts a group commit.
+
+function readGet(stmts: Statements, s: ScopeArgs, key: Buffer): unknown {
+  const json = stmts.get.get(...s, key) as string | undefined;
+  return json === undefined ? undefined : JSON.parse(json);
+}
+
+interface PreparedList {
+  empty: boolean;
+  run(stmts: Statements): Entry<unknown>[];
+}
+
+function prepareList(s: ScopeArgs, options: ListOptions = {}): PreparedList {
+  const limit = options.limit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError("limit must be a non-negative integer");
+  const range = toRange(options);
+  const { sql, args, sig } = rangeSql(range);
+  const reverse = options.reverse === true;
+  return {
+    empty: range.empty || limit === 0,
+    run(stmts) {
+      if (this.empty) return [];
+      const rows = stmts.list(sig, sql, reverse).all(...s, ...args, limit ?? -1) as [Buffer, string][];
+      return rows.map(([k, v]) => ({ key: k.toString("utf8"), value: JSON.parse(v) as unknown }));
+    },
+  };
+}
+
+function prepareCount(s: ScopeArgs, options: Pick<ListOptions, "prefix"> = {}) {
+  const range = toRange({ prefix: options.prefix });
+  const { sql, args, sig } = rangeSql(range);
+  return {
+    count: (stmts: Statements) => (range.empty ? 0 : (stmts.count(sig, sql).get(...s, ...args) as number)),
+    clear: (stmts: Statements) => (range.empty ? 0 : stmts.clear(sig, sql).run(...s, ...args).changes),
+  };
+}
+
+interface PendingWrite {
+  op: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface TxState {
+  active: boolean;
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly w: WriteStatements;
+  private readonly r: Statements;
+  private readonly mutex = new Mutex();
+  private readonly txContext = new AsyncLocalStorage<TxState>();
+  private pending: PendingWrite[] = [];
+  private flushQueued = false;
+  private closed = false;
+
+  /** Opens (creating if needed) the database file at `path` and migrates it to SCHEMA_VERSION. */
+  constructor(readonly path: string, options: SqliteMetadataStoreOptions = {}) {
+    const durability = options.durability ?? "full";
+    if (durability !== "full" && durability !== "normal") throw new TypeError(`unknown durability ${String(durability)}`);
+    const busy = options.busyTimeoutMs ?? 5000;
+    mkdirSync(dirname(path), { recursive: true });
+
+    this.writer = new Database(path);
+    try {
+      this.writer.pragma(`busy_timeout = ${busy}`);
+      const mode = this.writer.pragma("journal_mode = WAL", { simple: true });
+      if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL on ${path} (got ${String(mode)})`);
+      this.writer.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+      // No-ops on Linux; on macOS plain fsync does not flush the drive cache, F_FULLFSYNC does.
+      this.writer.pragma(`fullfsync = ${durability === "full" ? "ON" : "OFF"}`);
+      this.writer.pragma(`checkpoint_fullfsync = ${durability === "full" ? "ON" : "OFF"}`);
+      // Keep the WAL from staying huge after a burst (it is truncated to this on checkpoint).
+      this.writer.pragma("journal_size_limit = 67108864");
+      this.migrate();
+
+      this.reader = new Database(path, { readonly: true });
+      this.reader.pragma(`busy_timeout = ${busy}`);
+    } catch (err) {
+      this.writer.close();
+      throw err;
+    }
+    this.w = new WriteStatements(this.writer);
+    this.r = new Statements(this.reader);
+  }
+
+  private migrate(): void {
+    this.writer.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+    const run = this.writer.transaction(() => {
+      const row = this.writer.prepare("SELECT version FROM schema_version WHERE id = 1").pluck().get() as number | undefined;
+      const current = row ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new Error(`${this.path} has schema version ${current}, newer than this Nimbus understands (${SCHEMA_VERSION})`);
+      }
+      for (let v = current; v < SCHEMA_VERSION; v++) this.writer.exec(MIGRATIONS[v]!);
+      this.writer.prepare("INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version").run(SCHEMA_VERSION);
+    });
+    run.immediate();
+  }
+
+  /** Throws if the store is closed or if called from inside a running transaction's `fn`. */
+  private checkOutside(): void {
+    if (this.closed) throw new Error("metadata store is closed");
+    if (this.txContext.getStore()?.active) {
+      throw new Error("the store was used inside transaction(); use the tx handle passed to fn (nested transactions are not supported)");
+    }
+  }
+
+  /** Queue a write for the next group commit; resolves with its result once committed. */
+  private write<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        void this.flush();
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const release = await this.mutex.lock();
+    const batch = this.pending;
+    this.pending = [];
+    this.flushQueued = false;
+    try {
+      if (this.closed) {
+        for (const p of batch) p.reject(new Error("metadata store is closed"));
+        return;
+      }
+      if (batch.length === 1) {
+        this.runAlone(batch[0]!);
+        return;
+      }
+      const results: unknown[] = [];
+      try {
+        this.w.begin.run();
+        for (const p of batch) results.push(p.op());
+        this.w.commit.run();
+      } catch {
+        // One write failed (e.g. a value over SQLite's size limit) or COMMIT failed: undo the
+        // batch and run each write on its own so only the guilty one is rejected.
+        if (this.writer.inTransaction) this.w.rollback.run();
+        for (const p of batch) this.runAlone(p);
+        return;
+      }
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } finally {
+      release();
+    }
+  }
+
+  /** A single statement in autocommit mode is its own durable transaction. */
+  private runAlone(p: PendingWrite): void {
+    try {
+      p.resolve(p.op());
+    } catch (err) {
+      p.reject(err);
+    }
+  }
+
+  table<V = unknown>(scope: Scope, name: string): Table<V> {
+    const s = scopeArgs(scope, name);
+    const w = this.w;
+    const store = this;
+    // Async methods: a validation error becomes a rejected promise, never a synchronous throw.
+    const table: Table<unknown> = {
+      async get(key) {
+        store.checkOutside();
+        return readGet(store.r, s, encodeKey(key));
+      },
+      async put(key, value) {
+        store.checkOutside();
+        const k = encodeKey(key);
+        const v = encodeValue(value);
+        await store.write(() => w.put.run(...s, k, v));
+      },
+      async insert(key, value) {
+        store.checkOutside();
+        const k = encodeKey(key);
+        const v = encodeValue(value);
+        return store.write(() => w.insert.run(...s, k, v).changes > 0);
+      },
+      async delete(key) {
+        store.checkOutside();
+        const k = encodeKey(key);
+        return store.write(() => w.delete.run(...s, k).changes > 0);
+      },
+      async list(options) {
+        store.checkOutside();
+        return prepareList(s, options).run(store.r);
+      },
+      async count(options) {
+        store.checkOutside();
+        return prepareCount(s, options).count(store.r);
+      },
+      async clear(options) {
+        store.checkOutside();
+        const c = prepareCount(s, options);
+        return store.write(() => c.clear(w));
+      },
+    };
+    return table as Table<V>;
+  }
+
+  /** A table bound to an open transaction: synchronous statements on the write connection. */
+  private txTable<V>(state: TxState, scope: Scope, name: string): Table<V> {
+    const s = scopeArgs(scope, name);
+    const w = this.w;
+    const check = () => {
+      if (!state.active) throw new Error("transaction handle used after its transaction ended");
+    };
+    const table: Table<unknown> = {
+      async get(key) {
+        check();
+        return readGet(w, s, encodeKey(key));
+      },
+      async put(key, value) {
+        check();
+        w.put.run(...s, encodeKey(key), encodeValue(value));
+      },
+      async insert(key, value) {
+        check();
+        return w.insert.run(...s, encodeKey(key), encodeValue(value)).changes > 0;
+      },
+      async delete(key) {
+        check();
+        return w.delete.run(...s, encodeKey(key)).changes > 0;
+      },
+      async list(options) {
+        check();
+        return prepareList(s, options).run(w);
+      },
+      async count(options) {
+        check();
+        return prepareCount(s, options).count(w);
+      },
+      async clear(options) {
+        check();
+        return prepareCount(s, options).clear(w);
+      },
+    };
+    return table as Table<V>;
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    this.checkOutside();
+    const release = await this.mutex.lock();
+    const state: TxState = { active: true };
+    try {
+      if (this.closed) throw new Error("metadata store is closed");
+      this.w.begin.run();
+      const tx: Tx = { table: (scope, name) => this.txTable(state, scope, name) };
+      let result: T;
+      try {
+        result = await this.txContext.run(state, () => fn(tx));
+      } catch (err) {
+        state.active = false;
+        if (this.writer.inTransaction) this.w.rollback.run();
+        throw err;
+      }
+      state.active = false;
+      try {
+        this.w.commit.run();
+      } catch (err) {
+        if (this.writer.inTransaction) this.w.rollback.run();
+        throw err;
+      }
+      return result;
+    } finally {
+      state.active = false;
+      release();
+    }
+  }
+
+  async reset(): Promise<void> {
+    this.checkOutside();
+    await this.write(() => this.w.clearAll.run());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.checkOutside();
+    // Let queued writes and running transactions finish before the connections go away.
+    const release = await this.mutex.lock();
+    try {
+      if (this.closed) return;
+      this.closed = true;
+      this.reader.close();
+      this.writer.close(); // the last connection checkpoints and removes the WAL
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Runs the shared storage contract (storage.common.ts) against the default backends, plus the
+ * few checks that only make sense for them: on-disk layout, pragmas, schema version, tmp cleanup.
+ */
+import { mkdtemp, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { FileBlobStore } from "../src/storage/file-blob-store.js";
+import { openStorage } from "../src/storage/index.js";
+import { SCHEMA_VERSION, SqliteMetadataStore, type Durability } from "../src/storage/sqlite-metadata-store.js";
+import type { BlobStore, MetadataStore } from "../src/storage/types.js";
+import { describeBlobStore, describeMetadataStore, type BackendFixture } from "./storage.common.js";
+
+const tempDir = () => mkdtemp(join(tmpdir(), "nimbus-storage-"));
+
+/** Every file under `dir`, recursively (empty directories do not count). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+}
+
+function sqliteFixture(durability: Durability) {
+  return async (): Promise<BackendFixture<MetadataStore>> => {
+    const dir = await tempDir();
+    return {
+      open: async () => new SqliteMetadataStore(join(dir, "metadata.sqlite"), { durability }),
+      close: (store) => store.close(),
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  };
+}
+
+function fileBlobFixture(durability: Durability) {
+  return async (): Promise<BackendFixture<BlobStore>> => {
+    const dir = await tempDir();
+    return {
+      open: () => FileBlobStore.open(dir, { durability }),
+      close: (store) => (store as FileBlobStore).close(),
+      dispose: () => rm(dir, { recursive: true, force: true }),
+      physicalObjectCount: async () => (await filesUnder(dir)).length,
+    };
+  };
+}
+
+describeMetadataStore("SQLite (durability full)", sqliteFixture("full"));
+describeMetadataStore("SQLite (durability normal)", sqliteFixture("normal"));
+describeBlobStore("files (durability full)", fileBlobFixture("full"));
+describeBlobStore("files (durability normal)", fileBlobFixture("normal"));
+
+describe("SQLite metadata store specifics", () => {
+  it("uses WAL, the requested synchronous level and records the schema version", async () => {
+    const dir = await tempDir();
+    try {
+      for (const [durability, level] of [["full", 2], ["normal", 1]] as const) {
+        const path = join(dir, `${durability}.sqlite`);
+        const store = new SqliteMetadataStore(path, { durability });
+        const db = (store as unknown as { writer: Database.Database }).writer;
+        expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+        expect(db.pragma("synchronous", { simple: true })).toBe(level);
+        expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+        await store.close();
+        const raw = new Database(path, { readonly: true });
+        expect(raw.prepare("SELECT version FROM schema_version").pluck().get()).toBe(SCHEMA_VERSION);
+        raw.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a database written by a newer schema", async () => {
+    const dir = await tempDir();
+    try {
+      const path = join(dir, "m.sqlite");
+      await new SqliteMetadataStore(path).close();
+      const raw = new Database(path);
+      raw.prepare("UPDATE schema_version SET version = ?").run(SCHEMA_VERSION + 1);
+      raw.close();
+      expect(() => new SqliteMetadataStore(path)).toThrow(/newer/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects an unknown durability", () => {
+    expect(() => new SqliteMetadataStore("/nonexistent/x.sqlite", { durability: "fast" as Durability })).toThrow(TypeError);
+  });
+});
+
+describe("file blob store specifics", () => {
+  it("shards blobs by id prefix and removes leftover temporary files on open", async () => {
+    const dir = await tempDir();
+    try {
+      const first = await FileBlobStore.open(dir);
+      const info = await first.put("x");
+      await first.close();
+      expect(await filesUnder(dir)).toEqual([join(dir, info.id.slice(0, 2), info.id)]);
+      // A crash in the middle of a put leaves a temporary file behind.
+      await mkdir(join(dir, "tmp"), { recursive: true });
+      await writeFile(join(dir, "tmp", "0123456789abcdef0123456789abcdef"), "half a blob");
+      const second = await FileBlobStore.open(dir);
+      expect(await filesUnder(dir)).toEqual([join(dir, info.id.slice(0, 2), info.id)]);
+      await second.close();
+      await expect(second.put("late")).rejects.toThrow(/closed/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  it("destroys a stream source when the temporary file cannot even be created", async () => {
+    const dir = await tempDir();
+    try {
+      const store = await FileBlobStore.open(dir);
+      await rm(join(dir, "tmp"), { recursive: true }); // as if reset() ran concurrently
+      const source = new PassThrough();
+      source.write("body");
+      await expect(store.put(source)).rejects.toMatchObject({ code: "ENOENT" });
+      expect(source.destroyed).toBe(true);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("openStorage", () => {
+  it("creates metadata.sqlite and blobs/ under the data directory and closes both", async () => {
+    const root = await tempDir();
+    const dataDir = join(root, "nested", "data");
+    try {
+      const storage = await openStorage({ dataDir });
+      const blob = await storage.blobs.put("hello");
+      await storage.metadata.table({ account: "1", region: "r", service: "s" }, "t").put("k", { blob: blob.id });
+      await storage.close();
+      await storage.close(); // idempotent
+      expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(["blobs", "metadata.sqlite"]));
+
+      const again = await openStorage({ dataDir, durability: "normal" });
+      const v = (await again.metadata.table({ account: "1", region: "r", service: "s" }, "t").get("k")) as { blob: string };
+      expect(await again.blobs.size(v.blob)).toBe(5);
+      await again.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
