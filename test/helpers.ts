@@ -74,7 +74,8 @@ export function boto3(n: Nimbus, code: string, opts: { secret?: string } = {}): 
     `region = ${JSON.stringify(n.region)}`,
     "cfg = Config(retries={'max_attempts': 1})",
     "def client(name, **kw):",
-    "    return boto3.client(name, endpoint_url=endpoint, region_name=region, config=cfg, **kw)",
+    "    kw.setdefault('region_name', region)",
+    "    return boto3.client(name, endpoint_url=endpoint, config=cfg, **kw)",
     "",
   ].join("\n");
   return run(PYTHON, ["-c", prelude + code], env);

@@ -291,9 +291,8 @@ function isPlainPath(path: string): boolean {
       const length = i - segmentStart;
       // An empty segment is fine only as the trailing slash; "." and ".." need normalizing.
       if (length === 0 && i < path.length) return false;
-      if (length === 1 && path.charCodeAt(segmentStart) === 0x2e) return false;
-      if (length === 2 && path.charCodeAt(segmentStart) === 0x2e && path.charCodeAt(segmentStart + 1) === 0x2e)
-        return false;
+      const dot = path.charCodeAt(segmentStart) === 0x2e;
+      if (dot && (length === 1 || (length === 2 && path.charCodeAt(segmentStart + 1) === 0x2e))) return false;
       segmentStart = i + 1;
     } else if (!isUnreserved(c)) return false;
   }
@@ -311,7 +310,9 @@ export function canonicalQueryString(rawQuery: string, exclude?: readonly string
     if (exclude !== undefined && exclude.includes(key)) continue;
     pairs.push([key, eq < 0 ? "" : recode(part.slice(eq + 1), plusAsSpace)]);
   }
-  if (pairs.length > 1) pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  if (pairs.length > 1) {
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  }
   let out = "";
   for (const [k, v] of pairs) out += (out === "" ? "" : "&") + k + "=" + v;
   return out;
@@ -361,13 +362,29 @@ export function canonicalHeaders(req: CanonicalRequestInput, signedHeaders: read
 // Errors, worded as AWS words them
 
 const MSG_MISMATCH =
-  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+  "The request signature we calculated does not match the signature you provided. " +
+  "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 const MSG_MISMATCH_S3 =
-  "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+  "The request signature we calculated does not match the signature you provided. " +
+  "Check your key and signing method.";
 const MSG_SIGV2_S3 = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 const MSG_PRESIGN_PARAMS_S3 =
-  "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
-const MSG_CREDENTIAL_SHAPE = 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".';
+  "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, " +
+  "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+const MSG_THREE_COMPONENTS_S3 =
+  "The authorization header is malformed; the authorization header requires three components: " +
+  "Credential, SignedHeaders, and Signature.";
+const MSG_CREDENTIAL_SHAPE =
+  'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".';
+const MSG_DATE_S3 = "AWS authentication requires a valid Date or x-amz-date header";
+const MSG_PAYLOAD_HASH_S3 =
+  "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, " +
+  "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, " +
+  "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
+
+function basicFormatMessage(got: string): string {
+  return `Date must be in ISO-8601 'basic format'. Got '${got}'. See http://en.wikipedia.org/wiki/ISO_8601`;
+}
 
 function fail(def: ErrorDef, message?: string, fields?: Record<string, unknown>): never {
   throw new ServiceError(def, message, fields);
@@ -399,7 +416,8 @@ function mismatch(s3: boolean, parsed: ParsedSignature, canonical: string, toSig
   }
   fail(
     CommonErrors.SignatureDoesNotMatch,
-    `${MSG_MISMATCH}\n\nThe Canonical String for this request should have been\n'${canonical}'\n\nThe String-to-Sign should have been\n'${toSign}'\n`,
+    `${MSG_MISMATCH}\n\nThe Canonical String for this request should have been\n'${canonical}'\n\n` +
+      `The String-to-Sign should have been\n'${toSign}'\n`,
   );
 }
 
@@ -419,12 +437,12 @@ function parseAmzDate(s: string): Date | undefined {
 
 /** The X-Amz-* (and SigV2) authentication parameters of the query string, when there are any. */
 function authQueryParams(req: WireRequest): Map<string, string> | undefined {
-  if (req.rawQuery === "" || (!req.rawQuery.includes("X-Amz-") && !req.rawQuery.includes("AWSAccessKeyId"))) {
-    return undefined;
-  }
+  const raw = req.rawQuery;
+  if (raw === "" || (!raw.includes("X-Amz-") && !raw.includes("AWSAccessKeyId"))) return undefined;
   const params = new Map<string, string>();
   for (const [k, v] of req.query) {
-    if ((k.startsWith("X-Amz-") || k === "AWSAccessKeyId" || k === "Signature") && !params.has(k)) params.set(k, v);
+    const wanted = k.startsWith("X-Amz-") || k === "AWSAccessKeyId" || k === "Signature";
+    if (wanted && !params.has(k)) params.set(k, v);
   }
   return params;
 }
@@ -441,7 +459,8 @@ export function parseAuth(req: WireRequest, opts: ParseOptions = {}): ParsedAuth
     if (s3 && query?.has("X-Amz-Algorithm")) {
       fail(
         CommonErrors.InvalidArgument,
-        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, " +
+          "Signature query string parameter or the Authorization header should be specified",
         { ArgumentName: "Authorization", ArgumentValue: authorization },
       );
     }
@@ -452,7 +471,9 @@ export function parseAuth(req: WireRequest, opts: ParseOptions = {}): ParsedAuth
       return parsePresigned(req, query, s3);
     }
     // A SigV2 presigned URL: recognisable, but not supported (as in the S3 regions opened since 2014).
-    if (s3 && query.has("AWSAccessKeyId") && query.has("Signature")) fail(CommonErrors.InvalidRequest, MSG_SIGV2_S3);
+    if (s3 && query.has("AWSAccessKeyId") && query.has("Signature")) {
+      fail(CommonErrors.InvalidRequest, MSG_SIGV2_S3);
+    }
   }
   return ANONYMOUS;
 }
@@ -465,15 +486,18 @@ function parseHeaderAuth(req: WireRequest, authorization: string, s3: boolean): 
 
   if (scheme !== ALGORITHM) {
     if (s3) {
+      // SigV2, and SigV4a which Nimbus does not implement.
       if (scheme === "AWS" || scheme === "AWS4-ECDSA-P256-SHA256") fail(CommonErrors.InvalidRequest, MSG_SIGV2_S3);
       const fields = { ArgumentName: "Authorization", ArgumentValue: authorization };
       if (space < 0) {
-        fail(CommonErrors.InvalidArgument, "Authorization header is invalid -- one and only one ' ' (space) required.", fields);
+        const message = "Authorization header is invalid -- one and only one ' ' (space) required.";
+        fail(CommonErrors.InvalidArgument, message, fields);
       }
       fail(CommonErrors.InvalidArgument, "Unsupported Authorization Type", fields);
     }
     // Other services answer an unknown scheme (SigV2 included) as a SigV4 header missing every part.
-    fail(CommonErrors.IncompleteSignature, missingPartsMessage(["Credential", "Signature", "SignedHeaders"], dateHeader === undefined) + `Authorization=${authorization}`);
+    const missing = missingPartsMessage(["Credential", "Signature", "SignedHeaders"], dateHeader === undefined);
+    fail(CommonErrors.IncompleteSignature, `${missing}Authorization=${authorization}`);
   }
 
   let credential: string | undefined;
@@ -484,7 +508,7 @@ function parseHeaderAuth(req: WireRequest, authorization: string, s3: boolean): 
     if (component === "") continue;
     const eq = component.indexOf("=");
     if (eq < 0) {
-      if (s3) fail(CommonErrors.AuthorizationHeaderMalformed, "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.");
+      if (s3) fail(CommonErrors.AuthorizationHeaderMalformed, MSG_THREE_COMPONENTS_S3);
       fail(
         CommonErrors.IncompleteSignature,
         `'${component}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
@@ -498,30 +522,27 @@ function parseHeaderAuth(req: WireRequest, authorization: string, s3: boolean): 
   }
 
   if (!credential || !signedHeaders || !signature) {
-    if (s3) {
-      fail(
-        CommonErrors.AuthorizationHeaderMalformed,
-        "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.",
-      );
-    }
-    const missing: string[] = [];
-    if (!credential) missing.push("Credential");
-    if (!signature) missing.push("Signature");
-    if (!signedHeaders) missing.push("SignedHeaders");
-    fail(CommonErrors.IncompleteSignature, missingPartsMessage(missing, dateHeader === undefined) + `Authorization=${authorization}`);
+    if (s3) fail(CommonErrors.AuthorizationHeaderMalformed, MSG_THREE_COMPONENTS_S3);
+    const parts: string[] = [];
+    if (!credential) parts.push("Credential");
+    if (!signature) parts.push("Signature");
+    if (!signedHeaders) parts.push("SignedHeaders");
+    const missing = missingPartsMessage(parts, dateHeader === undefined);
+    fail(CommonErrors.IncompleteSignature, `${missing}Authorization=${authorization}`);
   }
 
   if (dateHeader === undefined) {
-    if (s3) fail(CommonErrors.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header");
-    fail(CommonErrors.IncompleteSignature, missingPartsMessage([], true) + `Authorization=${authorization}`);
+    if (s3) fail(CommonErrors.AccessDenied, MSG_DATE_S3);
+    fail(CommonErrors.IncompleteSignature, `${missingPartsMessage([], true)}Authorization=${authorization}`);
   }
   const amzDate = xAmzDate !== undefined ? parseAmzDate(xAmzDate) : parseHttpDate(dateHeader);
   if (amzDate === undefined) {
-    if (s3) fail(CommonErrors.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header");
-    fail(CommonErrors.IncompleteSignature, `Date must be in ISO-8601 'basic format'. Got '${dateHeader}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+    if (s3) fail(CommonErrors.AccessDenied, MSG_DATE_S3);
+    fail(CommonErrors.IncompleteSignature, basicFormatMessage(dateHeader));
   }
 
-  const scope = parseCredential(credential, formatAmzDate(amzDate).slice(0, 8), xAmzDate !== undefined ? "X-Amz-Date" : "Date", s3, "header");
+  const dateSource = xAmzDate !== undefined ? "X-Amz-Date" : "Date";
+  const scope = parseCredential(credential, formatAmzDate(amzDate).slice(0, 8), dateSource, s3, "header");
   return {
     kind: "header",
     ...scope,
@@ -557,8 +578,10 @@ function parseCredential(
   s3: boolean,
   where: "header" | "query",
 ): { accessKeyId: string; date: string; region: string; service: string } {
-  const s3Prefix = where === "header" ? "The authorization header is malformed; " : "Error parsing the X-Amz-Credential parameter; ";
-  const s3Error = where === "header" ? CommonErrors.AuthorizationHeaderMalformed : CommonErrors.AuthorizationQueryParametersError;
+  const [s3Error, s3Prefix] =
+    where === "header"
+      ? [CommonErrors.AuthorizationHeaderMalformed, "The authorization header is malformed; "]
+      : [CommonErrors.AuthorizationQueryParametersError, "Error parsing the X-Amz-Credential parameter; "];
   const parts = credential.split("/");
   if (parts.length !== 5 || parts.some((p) => p === "")) {
     if (s3) fail(s3Error, s3Prefix + MSG_CREDENTIAL_SHAPE);
@@ -570,18 +593,22 @@ function parseCredential(
   const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
   if (terminator !== "aws4_request") {
     if (s3) fail(s3Error, `${s3Prefix}incorrect terminal "${terminator}". This endpoint uses "aws4_request".`);
-    fail(CommonErrors.SignatureDoesNotMatch, `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`);
+    const message = `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`;
+    fail(CommonErrors.SignatureDoesNotMatch, message);
   }
   if (date !== requestDate) {
     if (s3) {
       if (!/^\d{8}$/.test(date)) {
-        fail(s3Error, `${s3Prefix}incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
+        const format = 'This date in the credential must be in the format "yyyyMMdd".';
+        fail(s3Error, `${s3Prefix}incorrect date format "${date}". ${format}`);
       }
-      fail(s3Error, `${s3Prefix}Invalid credential date "${date}". This date is not the same as X-Amz-Date: "${requestDate}".`);
+      const same = `This date is not the same as X-Amz-Date: "${requestDate}".`;
+      fail(s3Error, `${s3Prefix}Invalid credential date "${date}". ${same}`);
     }
     fail(
       CommonErrors.SignatureDoesNotMatch,
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${requestDate}', from '${dateSource}'.`,
+      "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: " +
+        `'${date}' != '${requestDate}', from '${dateSource}'.`,
     );
   }
   return { accessKeyId, date, region, service };
@@ -591,7 +618,8 @@ const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
 function checkS3PayloadHash(value: string): void {
   if (value === STREAMING_ECDSA || value === STREAMING_ECDSA_TRAILER) {
-    fail(CommonErrors.NotImplemented, `x-amz-content-sha256 ${value} (SigV4a) is not supported; sign with AWS4-HMAC-SHA256.`);
+    const message = `x-amz-content-sha256 ${value} (SigV4a) is not supported; sign with AWS4-HMAC-SHA256.`;
+    fail(CommonErrors.NotImplemented, message);
   }
   if (
     value !== UNSIGNED_PAYLOAD &&
@@ -600,15 +628,11 @@ function checkS3PayloadHash(value: string): void {
     value !== STREAMING_UNSIGNED_PAYLOAD_TRAILER &&
     !HEX_SHA256.test(value)
   ) {
-    fail(
-      CommonErrors.InvalidArgument,
-      "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
-      { ArgumentName: "x-amz-content-sha256", ArgumentValue: value },
-    );
+    fail(CommonErrors.InvalidArgument, MSG_PAYLOAD_HASH_S3, { ArgumentName: "x-amz-content-sha256", ArgumentValue: value });
   }
 }
 
-/** The payload hash of the body itself; a body still streaming is taken as unsigned, as the SDKs sign it. */
+/** The SHA-256 of the body; a body still streaming is taken as unsigned, as the SDKs sign it. */
 function bodyHash(req: WireRequest): string {
   if (req.bodyStream !== undefined) return UNSIGNED_PAYLOAD;
   return req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
@@ -636,7 +660,9 @@ function parsePresigned(req: WireRequest, query: Map<string, string>, s3: boolea
     if (!algorithm || !credential || !signature || !date || !signedHeaders || expires === undefined) {
       fail(CommonErrors.AuthorizationQueryParametersError, MSG_PRESIGN_PARAMS_S3);
     }
-    if (algorithm !== ALGORITHM) fail(CommonErrors.AuthorizationQueryParametersError, 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+    if (algorithm !== ALGORITHM) {
+      fail(CommonErrors.AuthorizationQueryParametersError, 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+    }
   } else {
     let message = "";
     const required: Array<[string, string | undefined]> = [
@@ -646,15 +672,20 @@ function parsePresigned(req: WireRequest, query: Map<string, string>, s3: boolea
       ["X-Amz-SignedHeaders", signedHeaders],
       ["X-Amz-Date", date],
     ];
-    for (const [name, value] of required) if (!value) message += `AWS query-string parameters must include '${name}'. `;
+    for (const [name, value] of required) {
+      if (!value) message += `AWS query-string parameters must include '${name}'. `;
+    }
     if (message !== "") fail(CommonErrors.IncompleteSignature, message + "Re-examine the query-string parameters.");
     if (algorithm !== ALGORITHM) fail(CommonErrors.IncompleteSignature, `Unsupported AWS 'algorithm': '${algorithm}'.`);
   }
 
   const amzDate = parseAmzDate(date!);
   if (amzDate === undefined) {
-    if (s3) fail(CommonErrors.AuthorizationQueryParametersError, `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
-    fail(CommonErrors.IncompleteSignature, `Date must be in ISO-8601 'basic format'. Got '${date}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+    if (s3) {
+      const message = `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`;
+      fail(CommonErrors.AuthorizationQueryParametersError, message);
+    }
+    fail(CommonErrors.IncompleteSignature, basicFormatMessage(date!));
   }
 
   let expiresSeconds: number | undefined;
@@ -669,7 +700,8 @@ function parsePresigned(req: WireRequest, query: Map<string, string>, s3: boolea
     if (expiresSeconds > MAX_PRESIGN_EXPIRES) {
       fail(
         CommonErrors.AuthorizationQueryParametersError,
-        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+        "X-Amz-Expires must be less than a week (in seconds); that is, " +
+          "the given X-Amz-Expires must be less than 604800 seconds",
       );
     }
   }
@@ -701,17 +733,21 @@ function checkTime(parsed: ParsedSignature, now: Date, s3: boolean): void {
   if (parsed.kind === "header") {
     if (Math.abs(n - t) <= MAX_SKEW_MS) return;
     if (s3) {
-      fail(CommonErrors.RequestTimeTooSkewed, "The difference between the request time and the current time is too large.", {
+      const message = "The difference between the request time and the current time is too large.";
+      fail(CommonErrors.RequestTimeTooSkewed, message, {
         RequestTime: requestTime,
         ServerTime: isoSeconds(n),
         MaxAllowedSkewMilliseconds: MAX_SKEW_MS,
       });
     }
+    // The query and JSON services report skew as a signature mismatch.
     const nowText = formatAmzDate(now);
     if (t < n) {
-      fail(CommonErrors.SignatureDoesNotMatch, `Signature expired: ${requestTime} is now earlier than ${formatAmzDate(new Date(n - MAX_SKEW_MS))} (${nowText} - 15 min.)`);
+      const limit = formatAmzDate(new Date(n - MAX_SKEW_MS));
+      fail(CommonErrors.SignatureDoesNotMatch, `Signature expired: ${requestTime} is now earlier than ${limit} (${nowText} - 15 min.)`);
     }
-    fail(CommonErrors.SignatureDoesNotMatch, `Signature not yet current: ${requestTime} is still later than ${formatAmzDate(new Date(n + MAX_SKEW_MS))} (${nowText} + 15 min.)`);
+    const limit = formatAmzDate(new Date(n + MAX_SKEW_MS));
+    fail(CommonErrors.SignatureDoesNotMatch, `Signature not yet current: ${requestTime} is still later than ${limit} (${nowText} + 15 min.)`);
   }
   if (s3) {
     const expiresAt = t + (parsed.expiresSeconds ?? 0) * 1000;
@@ -741,7 +777,12 @@ function checkTime(parsed: ParsedSignature, now: Date, s3: boolean): void {
  * (RequestTimeTooSkewed / "Signature expired" / an expired presigned URL, then
  * SignatureDoesNotMatch, then XAmzContentSHA256Mismatch) or returns normally when it holds.
  */
-export function verify(req: WireRequest, parsed: ParsedSignature, secretAccessKey: string, opts: VerifyOptions): void {
+export function verify(
+  req: WireRequest,
+  parsed: ParsedSignature,
+  secretAccessKey: string,
+  opts: VerifyOptions,
+): void {
   const s3 = isS3(opts.service);
   checkTime(parsed, opts.now, s3);
 
@@ -760,23 +801,26 @@ export function verify(req: WireRequest, parsed: ParsedSignature, secretAccessKe
     // literally; for a non-S3 presigned request, an unsigned payload, or the session token
     // added to the URL after signing (as for IoT, which wants the token left unsigned).
     const alternatives: Array<[CanonicalOptions, string]> = [];
-    if (req.rawQuery.includes("+")) alternatives.push([{ ...canonOpts, plusAsSpace: false }, parsed.payloadHash]);
+    const hash = parsed.payloadHash;
+    if (req.rawQuery.includes("+")) alternatives.push([{ ...canonOpts, plusAsSpace: false }, hash]);
     if (presigned && !s3) {
-      if (parsed.payloadHash !== UNSIGNED_PAYLOAD) alternatives.push([canonOpts, UNSIGNED_PAYLOAD]);
+      if (hash !== UNSIGNED_PAYLOAD) alternatives.push([canonOpts, UNSIGNED_PAYLOAD]);
       if (parsed.sessionToken !== undefined && req.rawQuery.includes("X-Amz-Security-Token=")) {
-        alternatives.push([{ ...canonOpts, excludeQueryParams: ["X-Amz-Signature", "X-Amz-Security-Token"] }, parsed.payloadHash]);
+        alternatives.push([{ ...canonOpts, excludeQueryParams: ["X-Amz-Signature", "X-Amz-Security-Token"] }, hash]);
       }
     }
-    const matched = alternatives.some(([o, hash]) =>
-      signatureMatches(parsed.signature, key, stringToSign(timestamp, scope, canonicalRequest(req, parsed.signedHeaders, hash, o))),
-    );
+    const matched = alternatives.some(([o, h]) => {
+      const other = canonicalRequest(req, parsed.signedHeaders, h, o);
+      return signatureMatches(parsed.signature, key, stringToSign(timestamp, scope, other));
+    });
     if (!matched) mismatch(s3, parsed, canonical, toSign);
   }
 
   // A hash the client declared must also be the body's, when the body has been read.
   const declared = parsed.payloadHash;
   const declaredByClient =
-    req.headers["x-amz-content-sha256"] === declared || (presigned && req.rawQuery.includes("X-Amz-Content-Sha256="));
+    req.headers["x-amz-content-sha256"] === declared ||
+    (presigned && req.rawQuery.includes("X-Amz-Content-Sha256="));
   if (declaredByClient && req.bodyStream === undefined && HEX_SHA256.test(declared)) {
     const actual = req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
     if (actual !== declared.toLowerCase()) payloadMismatch(s3, declared, actual);
