@@ -523,8 +523,10 @@ describe("payload and signature checks", () => {
     const e = expectCode(() => check({ ...req, body: Buffer.from("hello World") }, SECRET, T0, "s3"), "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
     expect(e.status).toBe(400);
     expect(e.fields).toEqual({ ClientComputedContentSHA256: sha256Hex(body), S3ComputedContentSHA256: sha256Hex("hello World") });
-    // A body still streaming is left to the consumer.
+    // A body still streaming (or not read yet) is left to the consumer.
     check({ ...req, body: Buffer.alloc(0), bodyStream: Readable.from([]) }, SECRET, T0, "s3");
+    const unread = { ...req, body: Buffer.alloc(0) };
+    verify(unread, parseAuth(unread, { service: "s3" }) as ParsedSignature, SECRET, { now: T0, service: "s3", bodyRead: false });
   });
 
   it("checks a streamed body against the declared hash as it passes", async () => {

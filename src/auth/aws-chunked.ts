@@ -145,6 +145,12 @@ export class AwsChunkedDecoder extends Transform {
     }
   }
 
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Destroyed before the end (the client went away): nobody is left waiting on the trailers.
+    if (this.state !== State.Done) this.rejectTrailers(error ?? new Error("aws-chunked body aborted"));
+    callback(error);
+  }
+
   private failWith(e: Error, callback: TransformCallback): void {
     this.state = State.Failed;
     this.rejectTrailers(e);

@@ -51,6 +51,8 @@ export type ParsedAuth = { kind: "anonymous" } | ParsedSignature;
 export interface ParseOptions {
   /** The service receiving the request; "s3" selects S3's rules and error wording. */
   service?: string;
+  /** Whether `req.body` holds the whole body. Defaults to `req.bodyStream === undefined`. */
+  bodyRead?: boolean;
 }
 
 export interface VerifyOptions {
@@ -62,6 +64,11 @@ export interface VerifyOptions {
    * Defaults to `service !== "s3"`.
    */
   normalizePath?: boolean;
+  /**
+   * Whether `req.body` holds the whole body, so that a declared x-amz-content-sha256 can be
+   * checked against it. Defaults to `req.bodyStream === undefined`.
+   */
+  bodyRead?: boolean;
 }
 
 /** The parts of a request the canonical request is built from. */
@@ -464,11 +471,11 @@ export function parseAuth(req: WireRequest, opts: ParseOptions = {}): ParsedAuth
         { ArgumentName: "Authorization", ArgumentValue: authorization },
       );
     }
-    return parseHeaderAuth(req, authorization, s3);
+    return parseHeaderAuth(req, authorization, s3, bodyRead(req, opts.bodyRead));
   }
   if (query !== undefined) {
     if (query.has("X-Amz-Algorithm") || query.has("X-Amz-Credential") || query.has("X-Amz-Signature")) {
-      return parsePresigned(req, query, s3);
+      return parsePresigned(req, query, s3, bodyRead(req, opts.bodyRead));
     }
     // A SigV2 presigned URL: recognisable, but not supported (as in the S3 regions opened since 2014).
     if (s3 && query.has("AWSAccessKeyId") && query.has("Signature")) {
@@ -478,7 +485,11 @@ export function parseAuth(req: WireRequest, opts: ParseOptions = {}): ParsedAuth
   return ANONYMOUS;
 }
 
-function parseHeaderAuth(req: WireRequest, authorization: string, s3: boolean): ParsedSignature {
+function bodyRead(req: WireRequest, given: boolean | undefined): boolean {
+  return given ?? req.bodyStream === undefined;
+}
+
+function parseHeaderAuth(req: WireRequest, authorization: string, s3: boolean, read: boolean): ParsedSignature {
   const space = authorization.indexOf(" ");
   const scheme = space < 0 ? authorization : authorization.slice(0, space);
   const xAmzDate = req.headers["x-amz-date"];
@@ -550,7 +561,7 @@ function parseHeaderAuth(req: WireRequest, authorization: string, s3: boolean): 
     signature,
     amzDate,
     ...sessionToken(req.headers["x-amz-security-token"]),
-    payloadHash: headerPayloadHash(req, s3),
+    payloadHash: headerPayloadHash(req, s3, read),
   };
 }
 
@@ -633,22 +644,22 @@ function checkS3PayloadHash(value: string): void {
 }
 
 /** The SHA-256 of the body; a body still streaming is taken as unsigned, as the SDKs sign it. */
-function bodyHash(req: WireRequest): string {
-  if (req.bodyStream !== undefined) return UNSIGNED_PAYLOAD;
+function bodyHash(req: WireRequest, read: boolean): string {
+  if (!read) return UNSIGNED_PAYLOAD;
   return req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
 }
 
-function headerPayloadHash(req: WireRequest, s3: boolean): string {
+function headerPayloadHash(req: WireRequest, s3: boolean, read: boolean): string {
   const declared = req.headers["x-amz-content-sha256"];
   if (declared === undefined) {
     if (s3) fail(CommonErrors.InvalidRequest, "Missing required header for this request: x-amz-content-sha256");
-    return bodyHash(req);
+    return bodyHash(req, read);
   }
   if (s3) checkS3PayloadHash(declared);
   return declared;
 }
 
-function parsePresigned(req: WireRequest, query: Map<string, string>, s3: boolean): ParsedSignature {
+function parsePresigned(req: WireRequest, query: Map<string, string>, s3: boolean, read: boolean): ParsedSignature {
   const algorithm = query.get("X-Amz-Algorithm");
   const credential = query.get("X-Amz-Credential");
   const signature = query.get("X-Amz-Signature");
@@ -719,7 +730,7 @@ function parsePresigned(req: WireRequest, query: Map<string, string>, s3: boolea
     amzDate,
     ...(expiresSeconds === undefined ? {} : { expiresSeconds }),
     ...sessionToken(query.get("X-Amz-Security-Token") ?? req.headers["x-amz-security-token"]),
-    payloadHash: declared ?? (s3 ? UNSIGNED_PAYLOAD : bodyHash(req)),
+    payloadHash: declared ?? (s3 ? UNSIGNED_PAYLOAD : bodyHash(req, read)),
   };
 }
 
@@ -821,7 +832,7 @@ export function verify(
   const declaredByClient =
     req.headers["x-amz-content-sha256"] === declared ||
     (presigned && req.rawQuery.includes("X-Amz-Content-Sha256="));
-  if (declaredByClient && req.bodyStream === undefined && HEX_SHA256.test(declared)) {
+  if (declaredByClient && bodyRead(req, opts.bodyRead) && HEX_SHA256.test(declared)) {
     const actual = req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
     if (actual !== declared.toLowerCase()) payloadMismatch(s3, declared, actual);
   }

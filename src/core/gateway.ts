@@ -89,21 +89,23 @@ export class Gateway {
       const streamBody = streaming && (declaredHash !== undefined || chunked);
       if (!streamBody && !chunked) wire.body = await readBody(req);
 
-      const auth = parseAuth(wire, { service: signingName });
-      const principal = await this.authenticate(wire, auth, signingName);
+      const bodyRead = !streamBody && !chunked;
+      const auth = parseAuth(wire, { service: signingName, bodyRead });
+      const principal = await this.authenticate(wire, auth, signingName, bodyRead);
 
       if (chunked) {
         const decoder = createAwsChunkedDecoder(
           wire,
           auth.kind === "anonymous" ? undefined : { parsed: auth, secretAccessKey: principal.secret },
         );
-        const decoded = req.pipe(decoder);
+        // pipeline (not pipe) so that a client abort reaches the decoder and fails the upload.
+        const decoded = pipeline(req, decoder, () => undefined);
         if (streamBody) wire.bodyStream = decoded;
         else wire.body = await readBody(decoded);
       } else if (streamBody) {
         wire.bodyStream =
           declaredHash && /^[0-9a-f]{64}$/i.test(declaredHash)
-            ? req.pipe(createPayloadHashCheck(declaredHash, { service: signingName }))
+            ? pipeline(req, createPayloadHashCheck(declaredHash, { service: signingName }), () => undefined)
             : req;
       }
 
@@ -250,6 +252,7 @@ export class Gateway {
     wire: WireRequest,
     auth: ReturnType<typeof parseAuth>,
     signingName: string,
+    bodyRead: boolean,
   ): Promise<{ principal: Principal; secret: string }> {
     if (auth.kind === "anonymous") return { principal: { type: "anonymous" }, secret: "" };
     const unknownKey = unknownKeyError(signingName);
@@ -266,7 +269,7 @@ export class Gateway {
     // Signing time is checked against the wall clock (clients sign with it), expiry of presigned
     // URLs against the injected clock so tests can make them expire by advancing it.
     const now = (auth as ParsedSignature).kind === "presigned" ? this.runtime.clock.now() : new Date();
-    verify(wire, auth, credential.secretAccessKey, { now, service: signingName });
+    verify(wire, auth, credential.secretAccessKey, { now, service: signingName, bodyRead });
     return { principal: credential.principal, secret: credential.secretAccessKey };
   }
 

@@ -16,6 +16,7 @@ import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { ServiceModel } from "./model.js";
 import { decodeParams, formParam, formParams, type QueryNaming, type XmlFamilyCodec } from "./query.js";
 import type { ResponseContext, WireResponse } from "./types.js";
+import { fillIdempotencyTokens } from "./values.js";
 import { escapeXml, namespaceAttr, serviceNamespace, writeErrorFields, writeStructureMembers, XML_PROLOG } from "./xml.js";
 
 function capitalize(s: string): string {
@@ -69,7 +70,9 @@ export const ec2: XmlFamilyCodec = {
 
   parseInput(model, op, req) {
     if (!op.input) return {};
-    return decodeParams(model, op.input.shape, formParams(req), ec2Naming);
+    const input = decodeParams(model, op.input.shape, formParams(req), ec2Naming);
+    fillIdempotencyTokens(model, op.input.shape, input);
+    return input;
   },
 
   serializeOutput(model, op, output, ctx) {

@@ -19,7 +19,8 @@
  * `<ErrorResponse xmlns=NS><Error><Type>Sender|Receiver</Type><Code/><Message/>...fields...
  * </Error><RequestId/></ErrorResponse>`.
  *
- * Responses carry the request id in `x-amzn-RequestId` as well as in the document.
+ * Absent `idempotencyToken` members get a fresh token, as an SDK would have sent. Responses
+ * carry the request id in `x-amzn-RequestId` as well as in the document.
  *
  * A gzip-compressed form body (the SDKs' `requestcompression`, e.g. CloudWatch PutMetricData)
  * is inflated first.
@@ -28,7 +29,7 @@ import { gunzipSync } from "node:zlib";
 import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { ServiceModel, Shape, ShapeRef } from "./model.js";
 import type { ProtocolCodec, ResponseContext, WireError, WireRequest, WireResponse } from "./types.js";
-import { parseFloatValue, parseTimestamp } from "./values.js";
+import { fillIdempotencyTokens, parseFloatValue, parseTimestamp, setOwn } from "./values.js";
 import { escapeXml, namespaceAttr, serviceNamespace, writeErrorFields, writeStructureMembers } from "./xml.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ function decodeValue(model: ServiceModel, ref: ShapeRef, shape: Shape, node: Par
         const valueNode = entry.children?.get(valueName) ?? entry.children?.get("value");
         if (!valueNode) continue;
         const v = decodeValue(model, valueRef, valueShape, valueNode, naming, `${path}.${i}`);
-        if (v !== undefined) out[k] = v;
+        if (v !== undefined) setOwn(out, k, v);
       }
       return out;
     }
@@ -339,7 +340,9 @@ export const query: XmlFamilyCodec = {
 
   parseInput(model, op, req) {
     if (!op.input) return {};
-    return decodeParams(model, op.input.shape, formParams(req), queryNaming);
+    const input = decodeParams(model, op.input.shape, formParams(req), queryNaming);
+    fillIdempotencyTokens(model, op.input.shape, input);
+    return input;
   },
 
   serializeOutput(model, op, output, ctx) {
@@ -365,7 +368,9 @@ function queryErrorDocument(model: ServiceModel, error: WireError, ctx: Response
   return (
     `<ErrorResponse${namespaceAttr(queryNamespace(model))}><Error>` +
     `<Type>${error.senderFault ? "Sender" : "Receiver"}</Type>` +
-    `<Code>${escapeXml(error.code)}</Code>` +
+    // A service that moved to JSON keeps its query-era codes for query clients (SQS's
+    // AWS.SimpleQueueService.NonExistentQueue for QueueDoesNotExist).
+    `<Code>${escapeXml(error.queryErrorCode ?? error.code)}</Code>` +
     `<Message>${escapeXml(error.message)}</Message>` +
     writeErrorFields(model, error.shapeName, error.fields) +
     `</Error><RequestId>${escapeXml(ctx.requestId)}</RequestId></ErrorResponse>`

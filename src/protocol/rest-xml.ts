@@ -27,7 +27,7 @@ import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { OperationModel, ServiceModel, Shape, ShapeRef } from "./model.js";
 import { parseRestBindings, resolveRestOperation, serializeRestBindings } from "./rest-bindings.js";
 import type { ProtocolCodec, ResponseContext, WireRequest, WireResponse } from "./types.js";
-import { toBuffer } from "./values.js";
+import { fillIdempotencyTokens, toBuffer } from "./values.js";
 import {
   XML_PROLOG,
   escapeXml,
@@ -147,6 +147,7 @@ export const restXml: ProtocolCodec = {
           if (input[k] === undefined) input[k] = v;
         }
       }
+      fillIdempotencyTokens(model, op.input.shape, input);
     }
     return input;
   },

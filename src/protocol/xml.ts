@@ -23,7 +23,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { ServiceModel, Shape, ShapeRef, TimestampFormat } from "./model.js";
-import { formatFloatValue, formatTimestamp, parseFloatValue, parseTimestamp, toBuffer } from "./values.js";
+import { formatFloatValue, formatTimestamp, parseFloatValue, parseTimestamp, setOwn, toBuffer } from "./values.js";
 
 // ---------------------------------------------------------------------------------------------
 // Escaping
@@ -237,7 +237,7 @@ function readPlan(model: ServiceModel, shapeName: string): StructReadPlan {
     const entry: ReadMember = { member, ref, shape: target, flat };
     const local = name.includes(":") ? name.slice(name.indexOf(":") + 1) : name;
     if (!plan.elements.has(local)) plan.elements.set(local, entry);
-    // Some clients name flattened list items by the list member's own locationName.
+    // Flattened list items may carry the list member's locationName instead (see writeElement).
     const itemName = flat === "list" ? target.member?.locationName : undefined;
     if (itemName && !plan.elements.has(itemName)) plan.elements.set(itemName, entry);
   }
@@ -263,11 +263,12 @@ export function readStructure(model: ServiceModel, shapeName: string, el: XmlEle
     if (m.flat === "list") {
       const item = readValue(model, m.shape.member as ShapeRef, child);
       if (item === undefined) continue;
-      const list = (out[m.member] as unknown[] | undefined) ?? (out[m.member] = []);
-      (list as unknown[]).push(item);
+      let list = out[m.member] as unknown[] | undefined;
+      if (!list) out[m.member] = list = [];
+      list.push(item);
     } else if (m.flat === "map") {
-      const map = (out[m.member] as Record<string, unknown> | undefined) ?? {};
-      out[m.member] = map;
+      let map = out[m.member] as Record<string, unknown> | undefined;
+      if (!map) out[m.member] = map = {};
       readMapEntry(model, m.shape, child, map);
     } else {
       const value = readValue(model, m.ref, child);
@@ -316,11 +317,11 @@ function readMapEntry(model: ServiceModel, shape: Shape, entry: XmlElement, into
   if (!valueEl) {
     // An entry without a value element: the value is empty (S3 writes `<Value/>` or nothing).
     const valueShape = shapeNamed(model, (shape.value as ShapeRef).shape);
-    if (valueShape.type === "string") into[key] = "";
+    if (valueShape.type === "string") setOwn(into, key, "");
     return;
   }
   const value = readValue(model, shape.value as ShapeRef, valueEl);
-  if (value !== undefined) into[key] = value;
+  if (value !== undefined) setOwn(into, key, value);
 }
 
 /** Convert element text or an attribute value to a scalar of the shape's type. */
@@ -537,6 +538,9 @@ export function writeUntyped(name: string, value: unknown): string {
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
+/** Written as the error's own `<Message>`, never again among its fields. */
+const MESSAGE_MEMBERS: ReadonlySet<string> = new Set(["Message", "message"]);
+
 /**
  * An error's extra fields (everything but the message), typed by the error's shape when the
  * model has it.
@@ -551,7 +555,6 @@ export function writeErrorFields(model: ServiceModel, shapeName: string | undefi
   return out;
 }
 
-const MESSAGE_MEMBERS: ReadonlySet<string> = new Set(["Message", "message"]);
 
 // ---------------------------------------------------------------------------------------------
 // Service-level namespace
