@@ -79,8 +79,11 @@ export class Gateway {
 
       // Rest protocols name the operation from method + path; the others need the body first.
       const rest = protocol === "rest-json" || protocol === "rest-xml";
+      // Virtual-hosted S3 names the bucket in Host; operations are matched on the path-style
+      // form, while the signature is checked against the path as sent.
+      const opWire = service.name === "s3" ? withHostBucket(wire) : wire;
       let op: OperationModel | undefined;
-      if (rest) op = this.resolve(codec, model, wire, service);
+      if (rest) op = this.resolve(codec, model, opWire, service);
       const streaming = op !== undefined && hasStreamingInput(model, op);
 
       const declaredHash = wire.headers["x-amz-content-sha256"];
@@ -109,7 +112,7 @@ export class Gateway {
             : req;
       }
 
-      if (!op) op = this.resolve(codec, model, wire, service);
+      if (!op) op = this.resolve(codec, model, opWire, service);
       opName = op.name;
       const region = auth.kind === "anonymous" ? DEFAULT_REGION : auth.region;
       const account = principal.principal.account ?? this.runtime.options.account;
@@ -129,7 +132,9 @@ export class Gateway {
         scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
       };
 
-      const input = codec.parseInput(model, op, wire);
+      opWire.body = wire.body;
+      if (wire.bodyStream) opWire.bodyStream = wire.bodyStream;
+      const input = codec.parseInput(model, op, opWire);
       inputForAudit = input;
       await this.authorize(ctx, service, op.name, input);
 
@@ -351,8 +356,27 @@ function codecFor(protocol: ProtocolName): ProtocolCodec {
 }
 
 function isS3Host(hostname: string): boolean {
-  // bucket.localhost, bucket.s3.localhost, bucket.s3.<region>.localhost, s3.<region>.localhost ...
-  return /(^|\.)s3([.-][a-z0-9-]+)?\.localhost$/.test(hostname) || /^[^.]+\.localhost$/.test(hostname);
+  return hostBucket(hostname) !== undefined || /^s3([.-][a-z0-9-]+)?\.localhost$/.test(hostname);
+}
+
+/**
+ * The bucket a virtual-hosted-style Host names: `bucket.localhost`, `bucket.s3.localhost`,
+ * `bucket.s3.<region>.localhost` (and `s3-<region>`); undefined for path-style hosts.
+ */
+export function hostBucket(hostname: string): string | undefined {
+  if (!hostname.endsWith(".localhost")) return undefined;
+  const labels = hostname.slice(0, -".localhost".length);
+  const m = /^(.+?)\.s3(?:[.-][a-z0-9-]+)?$/.exec(labels);
+  if (m) return m[1];
+  if (/^s3([.-][a-z0-9-]+)?$/.test(labels)) return undefined;
+  // One or more labels before .localhost with no s3 label: the whole prefix is the bucket.
+  return labels;
+}
+
+function withHostBucket(wire: WireRequest): WireRequest {
+  const bucket = hostBucket(wire.hostname);
+  if (!bucket) return wire;
+  return { ...wire, path: `/${encodeURIComponent(bucket)}${wire.path === "/" ? "" : wire.path}` };
 }
 
 function hasStreamingInput(model: ServiceModel, op: OperationModel): boolean {

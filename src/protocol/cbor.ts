@@ -7,7 +7,7 @@ import { addExtension, Decoder, Encoder, Tag } from "cbor-x";
 import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { ServiceModel, ShapeRef } from "./model.js";
 import { shapeOf } from "./model.js";
-import { errorFields, errorShapeName, queryErrorHeader } from "./json.js";
+import { errorFields, errorShapeName, isDocument, queryErrorHeader, requestBody } from "./json.js";
 import type { ProtocolCodec, ResponseContext, WireResponse } from "./types.js";
 import { fillIdempotencyTokens, setOwn, toBuffer, toDate } from "./values.js";
 
@@ -57,8 +57,15 @@ export function decodeCbor(body: Uint8Array): unknown {
   try {
     return decoder.decode(body);
   } catch (e) {
-    if (e instanceof Error && /Indefinite length/i.test(e.message)) return decoder.decode(definiteStrings(body));
-    throw e;
+    // cbor-x fails on indefinite-length strings (0x5f / 0x7f), with various messages.
+    if (!body.includes(0x5f) && !body.includes(0x7f)) throw e;
+    let rewritten: Buffer;
+    try {
+      rewritten = definiteStrings(body);
+    } catch {
+      throw e;
+    }
+    return decoder.decode(rewritten);
   }
 }
 
@@ -161,6 +168,7 @@ function readStructure(model: ServiceModel, shapeName: string, raw: unknown, whe
 
 function readValue(model: ServiceModel, ref: ShapeRef, raw: unknown, where: string): unknown {
   const shape = shapeOf(model, ref);
+  if (isDocument(shape)) return raw;
   switch (shape.type) {
     case "structure":
     case "union":
@@ -224,6 +232,7 @@ function writeStructure(model: ServiceModel, shapeName: string, value: Record<st
 
 function writeValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
   const shape = shapeOf(model, ref);
+  if (isDocument(shape)) return value;
   switch (shape.type) {
     case "structure":
     case "union":
@@ -300,9 +309,10 @@ export const cborCodec: ProtocolCodec = {
   parseInput(model, op, req) {
     if (!op.input) return {};
     let raw: unknown = {};
-    if (req.body.length > 0) {
+    const body = requestBody(req);
+    if (body.length > 0) {
       try {
-        raw = decodeCbor(req.body);
+        raw = decodeCbor(body);
       } catch {
         throw new ServiceError(CommonErrors.SerializationException, "Could not parse the request body as CBOR.");
       }

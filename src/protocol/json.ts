@@ -6,10 +6,11 @@
  * base64, NaN/±Infinity are the strings "NaN"/"Infinity"/"-Infinity", and a member's JSON key is
  * its `locationName` when it has one.
  */
+import { gunzipSync } from "node:zlib";
 import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { ServiceModel, Shape, ShapeRef, TimestampFormat } from "./model.js";
 import { shapeOf } from "./model.js";
-import type { ProtocolCodec, ResponseContext, WireError, WireResponse } from "./types.js";
+import type { ProtocolCodec, ResponseContext, WireError, WireRequest, WireResponse } from "./types.js";
 import {
   fillIdempotencyTokens,
   formatFloatValue,
@@ -29,6 +30,22 @@ function invalid(where: string, expected: string): ServiceError {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The request body, inflated when the client compressed it (the SDKs' `requestcompression`):
+ * Content-Encoding names gzip and the body starts with the gzip magic number.
+ */
+export function requestBody(req: WireRequest): Buffer {
+  const body = req.body;
+  if (body.length > 2 && body[0] === 0x1f && body[1] === 0x8b && /gzip/i.test(req.headers["content-encoding"] ?? "")) {
+    try {
+      return gunzipSync(body);
+    } catch {
+      throw new ServiceError(CommonErrors.SerializationException, "The request body could not be decompressed.");
+    }
+  }
+  return body;
 }
 
 /** Parse a JSON request body; an empty body is `{}`. Malformed JSON is a SerializationException. */
@@ -67,6 +84,7 @@ export function readJsonStructure(
 /** Read one value of the shape `ref` points at. */
 export function readJsonValue(model: ServiceModel, ref: ShapeRef, raw: unknown, where: string): unknown {
   const shape = shapeOf(model, ref);
+  if (isDocument(shape)) return raw;
   switch (shape.type) {
     case "structure":
     case "union":
@@ -121,6 +139,11 @@ export function readJsonValue(model: ServiceModel, ref: ShapeRef, raw: unknown, 
   }
 }
 
+/** A document: free-form JSON (in these models a structure marked `document: true`). */
+export function isDocument(shape: Shape): boolean {
+  return shape.type === "document" || shape.document === true;
+}
+
 function timestampFormat(ref: ShapeRef, shape: Shape): TimestampFormat {
   return ref.timestampFormat ?? shape.timestampFormat ?? "unixTimestamp";
 }
@@ -148,6 +171,7 @@ export function writeJsonStructure(
 
 export function writeJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
   const shape = shapeOf(model, ref);
+  if (isDocument(shape)) return value;
   switch (shape.type) {
     case "structure":
     case "union":
@@ -296,7 +320,7 @@ export const jsonCodec: ProtocolCodec = {
   },
 
   parseInput(model, op, req) {
-    const raw = parseJsonBody(req.body);
+    const raw = parseJsonBody(requestBody(req));
     if (!op.input) return {};
     if (!isObject(raw)) throw invalid("", "a JSON object");
     const input = readJsonStructure(model, op.input.shape, raw);

@@ -7,7 +7,7 @@
 import { Readable } from "node:stream";
 import type { OperationModel, ServiceModel, ShapeRef } from "./model.js";
 import { shapeOf } from "./model.js";
-import { errorFields, errorShapeName, parseJsonBody, queryErrorHeader, readJsonStructure, readJsonValue, stringifyJson, writeJsonStructure, writeJsonValue } from "./json.js";
+import { errorFields, errorShapeName, isDocument, parseJsonBody, queryErrorHeader, requestBody, readJsonStructure, readJsonValue, stringifyJson, writeJsonStructure, writeJsonValue } from "./json.js";
 import { parseRestBindings, resolveRestOperation, serializeRestBindings } from "./rest-bindings.js";
 import type { ProtocolCodec, ResponseContext, WireRequest, WireResponse } from "./types.js";
 import { fillIdempotencyTokens, setOwn, toBuffer } from "./values.js";
@@ -31,17 +31,17 @@ function readPayload(model: ServiceModel, ref: ShapeRef, req: WireRequest): unkn
   if (shape.type === "blob" && (ref.streaming || shape.streaming)) {
     return req.bodyStream ?? Readable.from([req.body]);
   }
+  const body = requestBody(req);
   // An empty body means the payload member was not sent.
-  if (req.body.length === 0) return undefined;
+  if (body.length === 0) return undefined;
+  if (isDocument(shape)) return parseJsonBody(body);
   switch (shape.type) {
     case "blob":
-      return req.body;
+      return body;
     case "string":
-      return req.body.toString("utf8");
-    case "document":
-      return parseJsonBody(req.body);
+      return body.toString("utf8");
     default:
-      return readJsonValue(model, ref, parseJsonBody(req.body), ref.locationName ?? "");
+      return readJsonValue(model, ref, parseJsonBody(body), ref.locationName ?? "");
   }
 }
 
@@ -59,7 +59,7 @@ export const restJsonCodec: ProtocolCodec = {
       const value = readPayload(model, payloadRef(model, op.input.shape, payloadMember), req);
       if (value !== undefined) setOwn(input, payloadMember, value);
     } else if (bodyMembers.length > 0) {
-      const raw = parseJsonBody(req.body);
+      const raw = parseJsonBody(requestBody(req));
       const body = readJsonStructure(model, op.input.shape, raw, "", new Set(bodyMembers));
       for (const [k, v] of Object.entries(body)) setOwn(input, k, v);
     }

@@ -27,7 +27,7 @@ const FLOAT_WORDS: Record<string, number> = { NaN: Number.NaN, Infinity: Infinit
 export function toHandlerValue(model: ServiceModel, ref: ShapeRef, v: unknown): unknown {
   if (v === null || v === undefined) return undefined;
   const shape = shapeFor(model, ref);
-  if (!shape) return v;
+  if (!shape || shape.document) return v;
   switch (shape.type) {
     case "structure":
     case "union": {
@@ -150,7 +150,9 @@ export function compareValues(
   out: string[],
   opts: CompareOptions,
 ): void {
-  const shape = ref ? shapeFor(model, ref) : undefined;
+  const found = ref ? shapeFor(model, ref) : undefined;
+  // Documents are plain data.
+  const shape = found?.document ? undefined : found;
   if (shape && (shape.type === "structure" || shape.type === "union") && isPlainObject(expected) && isPlainObject(actual)) {
     const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
     for (const k of keys) {
