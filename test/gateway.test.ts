@@ -23,15 +23,22 @@ afterAll(async () => {
 
 class Sha256 {
   private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret ? createHmac("sha256", secret) : createHash("sha256");
+  constructor(secret?: SourceData) {
+    this.h = secret ? createHmac("sha256", toBytes(secret)) : createHash("sha256");
   }
-  update(data: string | Uint8Array) {
-    this.h.update(data);
+  update(data: SourceData) {
+    this.h.update(toBytes(data));
   }
   async digest() {
     return new Uint8Array(this.h.digest());
   }
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+function toBytes(d: SourceData): string | Uint8Array {
+  if (typeof d === "string") return d;
+  if (d instanceof ArrayBuffer) return new Uint8Array(d);
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
 function signer(service: string, secret = "test") {

@@ -134,7 +134,7 @@ describe("CloudWatch metrics over query, awsJson 1.0 and RPC v2 CBOR", () => {
   });
 
   it("puts and lists metrics with SDK v3 over Smithy RPC v2 CBOR", async () => {
-    const cw = new CloudWatchClient({ ...sdkConfig(n), protocol: SmithyRpcV2CborProtocol } as ConstructorParameters<typeof CloudWatchClient>[0]);
+    const cw = new CloudWatchClient({ ...sdkConfig(n), protocol: SmithyRpcV2CborProtocol } as NonNullable<ConstructorParameters<typeof CloudWatchClient>[0]>);
     await cw.send(new PutMetricDataCommand({ Namespace: "App/Cbor", MetricData: [{ MetricName: "Hits", Value: 3, Timestamp: new Date() }] }));
     const out = await cw.send(new ListMetricsCommand({ Namespace: "App/Cbor" }));
     expect(out.Metrics?.map((m) => m.MetricName)).toEqual(["Hits"]);

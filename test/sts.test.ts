@@ -32,7 +32,7 @@ describe("STS GetCallerIdentity", () => {
         serviceTarget: "AWSSecurityTokenServiceV20110615",
         awsQueryCompatible: true,
       },
-    } as ConstructorParameters<typeof STSClient>[0]);
+    } as NonNullable<ConstructorParameters<typeof STSClient>[0]>);
     const out = await sts.send(new GetCallerIdentityCommand({}));
     expect(out.Arn).toBe("arn:aws:iam::000000000000:root");
   });

@@ -135,6 +135,17 @@ function show(v: unknown): string {
 export interface CompareOptions {
   /** Treat an absent structure member and an empty list/map/structure as the same. */
   absentIsEmpty: boolean;
+  /**
+   * Treat an absent blob member and an empty one as the same: a client reads a blob payload
+   * from an empty body as empty bytes, while the vector's result leaves the member out.
+   */
+  emptyBlobIsAbsent?: boolean;
+}
+
+function isEmptyBlob(model: ServiceModel, member: ShapeRef | undefined, v: unknown): boolean {
+  if (!member || shapeFor(model, member)?.type !== "blob") return false;
+  const leaf = normalizeLeaf(shapeFor(model, member), member, v);
+  return leaf === "";
 }
 
 /**
@@ -159,12 +170,15 @@ export function compareValues(
       const e = expected[k];
       const a = actual[k];
       const member = shape.members?.[k];
+      const blobGap = (v: unknown) => opts.emptyBlobIsAbsent === true && isEmptyBlob(model, member, v);
       if (e === undefined || e === null) {
-        if (a !== undefined && a !== null && !(opts.absentIsEmpty && isEmpty(a))) out.push(`${path}.${k}: unexpected ${show(a)}`);
+        if (a !== undefined && a !== null && !(opts.absentIsEmpty && isEmpty(a)) && !blobGap(a)) {
+          out.push(`${path}.${k}: unexpected ${show(a)}`);
+        }
         continue;
       }
       if (a === undefined || a === null) {
-        if (!(opts.absentIsEmpty && isEmpty(e))) out.push(`${path}.${k}: missing (expected ${show(e)})`);
+        if (!(opts.absentIsEmpty && isEmpty(e)) && !blobGap(e)) out.push(`${path}.${k}: missing (expected ${show(e)})`);
         continue;
       }
       compareValues(model, member, e, a, `${path}.${k}`, out, opts);
