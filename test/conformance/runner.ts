@@ -386,10 +386,16 @@ async function prepareOutputCase(
   if (STRUCTURAL[file.file]?.[c.id]) return verdict(checkStructural(c, model, res, body), "structural");
 
   const errorShape = c.error !== undefined ? errorShapeOf(suite, c) : undefined;
+  // Real query models name the result element (`resultWrapper`); the vectors leave it to the
+  // client, which newer botocore derives from the operation name and 1.29 does not.
+  const operation =
+    suite.metadata.protocol === "query" && c.given.output && !c.given.output.resultWrapper
+      ? { ...c.given, output: { ...c.given.output, resultWrapper: `${c.given.name}Result` } }
+      : c.given;
   const job: BotocoreJob = {
     metadata: suite.metadata,
     shapes: suite.shapes,
-    operation: c.given,
+    operation,
     status: res.status,
     headers: res.headers,
     body: body.toString("base64"),
