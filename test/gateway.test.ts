@@ -206,3 +206,35 @@ describe("AWS's errors for bad requests", () => {
     expect(await res.text()).toContain("kinesisvideo");
   });
 });
+
+describe("input validation from the model", () => {
+  it("rejects a missing required member with each protocol's error", async () => {
+    const url = new URL(n.endpoint);
+    const send = async (service: string, headers: Record<string, string>, body: string) => {
+      const signed = await signer(service).sign({
+        method: "POST",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: "/",
+        headers: { host: url.host, ...headers },
+        body,
+      });
+      const res = await fetch(`${n.endpoint}/`, { method: "POST", headers: signed.headers, body });
+      return { status: res.status, text: await res.text() };
+    };
+    const json = await send("logs", { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Logs_20140328.CreateLogGroup" }, "{}");
+    expect(json.status).toBe(400);
+    expect(JSON.parse(json.text)).toMatchObject({
+      __type: expect.stringContaining("ValidationException") as unknown,
+      message: "1 validation error detected: Value null at 'logGroupName' failed to satisfy constraint: Member must not be null",
+    });
+    const query = await send("monitoring", { "content-type": "application/x-www-form-urlencoded" }, "Action=ListMetrics&Version=2010-08-01&Dimensions.member.1.Value=x");
+    expect(query.status).toBe(400);
+    expect(query.text).toContain("<Code>ValidationError</Code>");
+    expect(query.text).toContain("dimensions.1.member.name");
+    const ec2 = await send("ec2", { "content-type": "application/x-www-form-urlencoded" }, "Action=DescribeRegions&Version=2016-11-15&Filter.1.Value.1=x");
+    // Filter Name is optional in the model: the handler rejects the empty filter name itself.
+    expect(ec2.status).toBe(400);
+  });
+});

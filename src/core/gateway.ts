@@ -21,6 +21,7 @@ import type { ServiceRegistry, LoadedService } from "./registry.js";
 import type { Runtime } from "./runtime.js";
 import { GLOBAL_REGION } from "./regions.js";
 import { redactInput, type AuditRecord } from "./audit.js";
+import { validateInput } from "../protocol/validate.js";
 
 /** Largest body buffered in memory for a non-streaming operation. */
 const MAX_BUFFERED_BODY = 128 * 1024 * 1024;
@@ -136,6 +137,7 @@ export class Gateway {
       if (wire.bodyStream) opWire.bodyStream = wire.bodyStream;
       const input = codec.parseInput(model, op, opWire);
       inputForAudit = input;
+      validateInput(model, op, input, protocol);
       await this.authorize(ctx, service, op.name, input);
 
       const handler = service.definition.handlers[op.name];
