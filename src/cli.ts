@@ -8,6 +8,10 @@ const HELP = `Nimbus ${VERSION} - Amazon Web Services, self-hosted, in one proce
 
 Usage:
   nimbus start [options]     Serve the AWS APIs (default command)
+  nimbus accounts create --email E [--name N] [--endpoint URL]
+                             Create an account on a running Nimbus; prints its id and root keys
+  nimbus accounts list [--endpoint URL]
+                             List the accounts of a running Nimbus
   nimbus --version           Print the version
   nimbus --help              Print this help
 
@@ -18,6 +22,9 @@ Options for start:
   --ephemeral      Keep state in a temporary directory, removed on exit
   --log-level L    debug | info | warn | error | silent (default info; env NIMBUS_LOG_LEVEL)
 
+Options for accounts:
+  --endpoint URL   The running Nimbus (default http://127.0.0.1:$NIMBUS_PORT or :4566)
+
 Credentials: access key "test", secret "test", account 000000000000 (the root user).
 Point any AWS client at the endpoint, for example:
   aws --endpoint-url http://127.0.0.1:4566 sts get-caller-identity
@@ -27,7 +34,42 @@ Nimbus's own routes (under /_nimbus/):
   POST /_nimbus/reset    wipe all state (loopback only)
   GET  /_nimbus/clock    the current (injected) time
   POST /_nimbus/clock    {"advanceSeconds": N} moves time forward (loopback only)
+  GET  /_nimbus/accounts list accounts (loopback only)
+  POST /_nimbus/accounts {"email","name"} creates an account (loopback only)
 `;
+
+async function accountsCommand(sub: string | undefined, values: { email?: string; name?: string; endpoint?: string }): Promise<number> {
+  const endpoint = values.endpoint ?? `http://127.0.0.1:${process.env.NIMBUS_PORT ?? "4566"}`;
+  let res: Response;
+  try {
+    if (sub === "create") {
+      if (!values.email) {
+        process.stderr.write("nimbus accounts create needs --email\n");
+        return 2;
+      }
+      res = await fetch(`${endpoint}/_nimbus/accounts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: values.email, ...(values.name ? { name: values.name } : {}) }),
+      });
+    } else if (sub === "list") {
+      res = await fetch(`${endpoint}/_nimbus/accounts`);
+    } else {
+      process.stderr.write(`Unknown accounts command "${sub ?? ""}".\n\n${HELP}`);
+      return 2;
+    }
+  } catch (e) {
+    process.stderr.write(`Cannot reach Nimbus at ${endpoint}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    process.stderr.write(`${text}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+  return 0;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -41,6 +83,9 @@ export async function main(argv: string[]): Promise<number> {
         "data-dir": { type: "string" },
         ephemeral: { type: "boolean" },
         "log-level": { type: "string" },
+        email: { type: "string" },
+        name: { type: "string" },
+        endpoint: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -59,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? "start";
+  if (command === "accounts") return accountsCommand(positionals[1], values);
   if (command !== "start") {
     process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
     return 2;

@@ -12,9 +12,11 @@ import { openStorage, type Durability } from "./storage/index.js";
 import { SystemClock, type Clock } from "./core/clock.js";
 import { Logger, type LogLevel } from "./core/logger.js";
 import { IdentityStore, DEFAULT_ACCOUNT } from "./core/identity.js";
+import { AccountStore, AccountError } from "./core/accounts.js";
 import { Gateway, isLoopback } from "./core/gateway.js";
 import { ServiceRegistry } from "./core/registry.js";
-import type { Runtime, Authorizer } from "./core/runtime.js";
+import type { Runtime } from "./core/runtime.js";
+import { iamModeFromEnv, type IamMode } from "./core/authorization.js";
 import type { AuditSink } from "./core/audit.js";
 import type { ServiceDefinition } from "./core/service.js";
 import { SERVICES } from "./services/index.js";
@@ -39,6 +41,8 @@ export interface NimbusOptions {
   onAudit?: AuditSink;
   /** Replace the clock (tests). */
   clock?: Clock;
+  /** "enforce" (default; env NIMBUS_IAM) denies what IAM policies do not allow; "soft" only logs it. */
+  iam?: IamMode;
   /** Serve only these services (default: all). */
   services?: readonly ServiceDefinition[];
 }
@@ -51,10 +55,19 @@ export interface Nimbus {
   credentials: { accessKeyId: string; secretAccessKey: string };
   dataDir: string;
   clock: Clock;
-  /** Plug in an authorizer for non-root principals (the IAM policy engine). */
-  setAuthorizer(authorizer: Authorizer | undefined): void;
   addAuditSink(sink: AuditSink): () => void;
   stop(): Promise<void>;
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 1024 * 1024) throw new Error("admin request body too large");
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> {
@@ -71,19 +84,30 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
 
   const storage = await openStorage({ dataDir, durability: options.durability });
   const identity = new IdentityStore(storage.metadata);
-  await identity.ensureRoot(account, credentials.accessKeyId, credentials.secretAccessKey);
+  const clock = options.clock ?? new SystemClock();
+  const accounts = new AccountStore(storage.metadata, identity);
+  await accounts.ensureDefault(account, credentials.accessKeyId, credentials.secretAccessKey, clock.now());
 
   const runtime: Runtime = {
     options: { host, port, account },
-    clock: options.clock ?? new SystemClock(),
+    clock,
     logger,
     storage,
     identity,
     audit: new Set(options.onAudit ? [options.onAudit] : []),
+    iamMode: options.iam ?? iamModeFromEnv(env.NIMBUS_IAM),
   };
   const registry = new ServiceRegistry(options.services ?? SERVICES);
   for (const svc of registry.all()) {
-    await svc.definition.start?.({ clock: runtime.clock, storage, logger });
+    await svc.definition.start?.({
+      clock: runtime.clock,
+      storage,
+      identity,
+      logger,
+      setPolicyDecider: (decider) => {
+        runtime.decider = decider;
+      },
+    });
   }
   const gateway = new Gateway(runtime, registry);
 
@@ -110,18 +134,34 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
       await storage.metadata.reset();
       await storage.blobs.reset();
       identity.clearCache();
-      await identity.ensureRoot(account, credentials.accessKeyId, credentials.secretAccessKey);
+      await accounts.ensureDefault(account, credentials.accessKeyId, credentials.secretAccessKey, clock.now());
       return json(200, { status: "reset" });
+    }
+    if (path === "/_nimbus/accounts") {
+      if (!loopbackOnly()) return;
+      if (req.method === "GET") return json(200, { accounts: await accounts.list() });
+      if (req.method === "POST") {
+        let body: { email?: unknown; name?: unknown };
+        try {
+          body = JSON.parse((await readText(req)) || "{}") as typeof body;
+        } catch {
+          return json(400, { error: "BadRequest", message: 'Body must be JSON: {"email": "...", "name": "..."}' });
+        }
+        try {
+          return json(201, await accounts.create(body, clock.now()));
+        } catch (e) {
+          if (e instanceof AccountError) return json(e.status, { error: e.status === 409 ? "Conflict" : "BadRequest", message: e.message });
+          throw e;
+        }
+      }
     }
     if (path === "/_nimbus/clock") {
       if (req.method === "GET") return json(200, { now: runtime.clock.now().toISOString() });
       if (req.method === "POST") {
         if (!loopbackOnly()) return;
-        const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
         let seconds: unknown;
         try {
-          seconds = (JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { advanceSeconds?: unknown })
+          seconds = (JSON.parse((await readText(req)) || "{}") as { advanceSeconds?: unknown })
             .advanceSeconds;
         } catch {
           return json(400, { error: "BadRequest", message: "Body must be JSON: {\"advanceSeconds\": N}" });
@@ -174,9 +214,6 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     credentials: { ...credentials },
     dataDir,
     clock: runtime.clock,
-    setAuthorizer(authorizer) {
-      runtime.authorizer = authorizer;
-    },
     addAuditSink(sink) {
       runtime.audit.add(sink);
       return () => runtime.audit.delete(sink);

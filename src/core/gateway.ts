@@ -22,6 +22,7 @@ import type { Runtime } from "./runtime.js";
 import { GLOBAL_REGION } from "./regions.js";
 import { redactInput, type AuditRecord } from "./audit.js";
 import { validateInput } from "../protocol/validate.js";
+import { Authorization } from "./authorization.js";
 
 /** Largest body buffered in memory for a non-streaming operation. */
 const MAX_BUFFERED_BODY = 128 * 1024 * 1024;
@@ -56,10 +57,14 @@ function isLoopback(address: string | undefined): boolean {
 export { isLoopback };
 
 export class Gateway {
+  private readonly authorization: Authorization;
+
   constructor(
     private readonly runtime: Runtime,
     private readonly registry: ServiceRegistry,
-  ) {}
+  ) {
+    this.authorization = new Authorization(runtime);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -129,6 +134,7 @@ export class Gateway {
         endpoint: `http://${wire.headers["host"] ?? `${this.runtime.options.host}:${this.runtime.options.port}`}`,
         clock: this.runtime.clock,
         storage: this.runtime.storage,
+        identity: this.runtime.identity,
         logger: this.runtime.logger,
         scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
       };
@@ -138,7 +144,7 @@ export class Gateway {
       const input = codec.parseInput(model, op, opWire);
       inputForAudit = input;
       validateInput(model, op, input, protocol);
-      await this.authorize(ctx, service, op.name, input);
+      await this.authorization.authorize(ctx, service, protocol, op.name, input);
 
       const handler = service.definition.handlers[op.name];
       if (!handler) {
@@ -280,25 +286,6 @@ export class Gateway {
     return { principal: credential.principal, secret: credential.secretAccessKey };
   }
 
-  private async authorize(ctx: RequestContext, service: LoadedService, operation: string, input: Record<string, unknown>) {
-    const p = ctx.principal;
-    if (p.type === "anonymous") {
-      if (service.definition.anonymousOperations?.includes(operation)) return;
-      if (service.name === "s3") {
-        throw new ServiceError(CommonErrors.AccessDenied, "Access Denied");
-      }
-      throw new ServiceError(CommonErrors.MissingAuthenticationToken, "Request is missing Authentication Token");
-    }
-    if (p.type === "root") return;
-    const authorizer = this.runtime.authorizer;
-    if (authorizer) return authorizer(ctx, input);
-    // Secure by default: without a policy engine, only the root user and identity queries pass.
-    if (service.name === "sts" && operation === "GetCallerIdentity") return;
-    throw new ServiceError(
-      CommonErrors.AccessDenied,
-      `User: ${p.arn} is not authorized to perform: ${service.signingName}:${operation}`,
-    );
-  }
 }
 
 const UNKNOWN_SERVICE: ErrorDef = { code: "UnknownService", status: 400 };

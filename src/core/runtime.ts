@@ -2,7 +2,7 @@
 import type { Clock } from "./clock.js";
 import type { IdentityStore } from "./identity.js";
 import type { Logger } from "./logger.js";
-import type { RequestContext, Storage } from "./service.js";
+import type { Storage } from "./service.js";
 import type { AuditSink } from "./audit.js";
 
 export interface RuntimeOptions {
@@ -12,8 +12,7 @@ export interface RuntimeOptions {
   account: string;
 }
 
-/** Decides whether a non-root principal may call an operation (the IAM policy engine plugs in here). */
-export type Authorizer = (ctx: RequestContext, input: Record<string, unknown>) => Promise<void> | void;
+import type { IamMode, PolicyDecider } from "./authorization.js";
 
 export interface Runtime {
   options: RuntimeOptions;
@@ -22,5 +21,7 @@ export interface Runtime {
   storage: Storage;
   identity: IdentityStore;
   audit: Set<AuditSink>;
-  authorizer?: Authorizer;
+  /** The policy engine (IAM registers it at start); without one only root may act. */
+  decider?: PolicyDecider;
+  iamMode: IamMode;
 }

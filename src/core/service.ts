@@ -6,6 +6,23 @@
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 import type { BlobStore, MetadataStore, Scope } from "../storage/types.js";
+import type { IdentityStore } from "./identity.js";
+import type { PolicyDecider } from "./authorization.js";
+
+/** What temporary (STS) credentials carry about the session that made them. */
+export interface SessionInfo {
+  /** ISO time the credentials were issued. */
+  issued: string;
+  /** The session was created with an MFA code (aws:MultiFactorAuthPresent). */
+  mfaAuthenticated?: boolean;
+  /** ISO time of that MFA authentication (aws:MultiFactorAuthAge). */
+  mfaAuthTime?: string;
+  /** Session policies (JSON texts) that further limit the session's permissions. */
+  sessionPolicies?: string[];
+  /** Session tags (aws:PrincipalTag/*). */
+  tags?: Record<string, string>;
+  sourceIdentity?: string;
+}
 
 export type Principal =
   | {
@@ -14,6 +31,7 @@ export type Principal =
       arn: string;
       userId: string;
       accessKeyId: string;
+      session?: SessionInfo;
     }
   | {
       type: "user";
@@ -22,6 +40,8 @@ export type Principal =
       userId: string;
       userName: string;
       accessKeyId: string;
+      /** Present when the key is a GetSessionToken credential of this user. */
+      session?: SessionInfo;
     }
   | {
       type: "assumed-role";
@@ -29,8 +49,11 @@ export type Principal =
       arn: string;
       userId: string;
       roleArn: string;
+      /** The role's unique id (AROA...). */
+      roleId: string;
       sessionName: string;
       accessKeyId: string;
+      session: SessionInfo;
     }
   | { type: "anonymous"; account?: undefined; arn?: undefined };
 
@@ -55,6 +78,8 @@ export interface RequestContext {
   endpoint: string;
   clock: Clock;
   storage: Storage;
+  /** The credential table (shared, cached): write access keys and sessions only through it. */
+  identity: IdentityStore;
   logger: Logger;
   /** Where this service keeps state for this request (global services use region aws-global). */
   scope: Scope;
@@ -64,10 +89,33 @@ export interface RequestContext {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each service narrows this with its generated operation map
 export type Handler<I = any, O = any> = (ctx: RequestContext, input: I) => Promise<O> | O;
 
+/** Condition-key values as the policy engine reads them. */
+export type ConditionValue = string | string[] | number | boolean | Date | undefined;
+
+/** What an operation does in IAM's terms: its action, the resources it touches, extra keys. */
+export interface AuthorizationFacts {
+  /** The IAM action when it is not `<prefix>:<Operation>` (e.g. S3 ListObjectsV2 -> s3:ListBucket). */
+  action?: string;
+  /** Resource ARNs; default `["*"]`. */
+  resources?: string[];
+  /** The account owning the resources when it may differ from the caller's (cross-account). */
+  resourceAccount?: string;
+  /** Service-specific condition keys (e.g. `s3:prefix`) and request tags. */
+  context?: Record<string, ConditionValue>;
+}
+
 export interface ServiceDefinition {
   /** The key of the service in models/services.json (e.g. "sts", "s3"). */
   name: string;
   handlers: Record<string, Handler | undefined>;
+  /** The IAM action prefix when it differs from the signing name (CloudWatch: "cloudwatch"). */
+  iamPrefix?: string;
+  /** Per operation: its IAM action, resources and condition keys (default: `<prefix>:<Op>` on "*"). */
+  authorization?: Record<string, ((ctx: RequestContext, input: Record<string, unknown>) => AuthorizationFacts | Promise<AuthorizationFacts>) | undefined>;
+  /** Operations that need no permission at all (STS GetCallerIdentity). */
+  noPermissionRequired?: readonly string[];
+  /** The resource-based policy (JSON text) on a resource, for services that have them. */
+  resourcePolicy?(ctx: RequestContext, resourceArn: string): Promise<string | undefined>;
   /** Operations that an unsigned (anonymous) request may call, e.g. STS AssumeRoleWithWebIdentity. */
   anonymousOperations?: readonly string[];
   /** Runs once, before the first request (e.g. to start schedulers). */
@@ -78,6 +126,9 @@ export interface ServiceDefinition {
 export interface ServiceRuntime {
   clock: Clock;
   storage: Storage;
+  identity: IdentityStore;
+  /** IAM registers the policy engine here at start. */
+  setPolicyDecider(decider: PolicyDecider): void;
   logger: Logger;
 }
 

@@ -278,7 +278,12 @@ function writeValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown
 
 const OPERATION_PATH = /\/service\/([^/]+)\/operation\/([^/]+)$/;
 
-function respond(status: number, body: Record<string, unknown> | undefined, ctx: ResponseContext, extra?: Record<string, string>): WireResponse {
+function respond(
+  status: number,
+  body: Record<string, unknown> | undefined,
+  ctx: ResponseContext,
+  extra?: Record<string, string>,
+): WireResponse {
   const headers: Record<string, string> = { ...extra, "smithy-protocol": "rpc-v2-cbor", "x-amzn-requestid": ctx.requestId };
   const res: WireResponse = { status, headers };
   // No body (and so no Content-Type) for an operation without output.

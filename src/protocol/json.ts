@@ -295,7 +295,13 @@ function contentType(model: ServiceModel): string {
   return `application/x-amz-json-${model.metadata.jsonVersion ?? "1.0"}`;
 }
 
-function respond(model: ServiceModel, status: number, body: unknown, ctx: ResponseContext, extra?: Record<string, string>): WireResponse {
+function respond(
+  model: ServiceModel,
+  status: number,
+  body: unknown,
+  ctx: ResponseContext,
+  extra?: Record<string, string>,
+): WireResponse {
   const headers: Record<string, string> = {
     ...extra,
     "content-type": contentType(model),

@@ -8,7 +8,15 @@ import { CommonErrors, ServiceError } from "../core/errors.js";
 import type { OperationModel, ServiceModel, Shape, ShapeRef, TimestampFormat } from "./model.js";
 import { shapeOf } from "./model.js";
 import type { WireRequest } from "./types.js";
-import { fillIdempotencyTokens, formatFloatValue, formatTimestamp, parseFloatValue, parseTimestamp, setOwn, toBuffer } from "./values.js";
+import {
+  fillIdempotencyTokens,
+  formatFloatValue,
+  formatTimestamp,
+  parseFloatValue,
+  parseTimestamp,
+  setOwn,
+  toBuffer,
+} from "./values.js";
 
 // ---------------------------------------------------------------------------------------------
 // Route compilation
@@ -28,6 +36,10 @@ interface Route {
   query: Array<[string, string | undefined]>;
   /** Sort key, most specific first: literal segments, required query keys, non-greedy. */
   rank: [number, number, number];
+  /** Required input members bound to a header (lower-cased name) or a query parameter. */
+  requiredBound: Array<{ location: "header" | "querystring"; name: string }>;
+  /** Deprecated operations lose ties to their replacements (S3's GetBucketLifecycle). */
+  deprecated: boolean;
 }
 
 interface Router {
@@ -51,6 +63,10 @@ function splitPath(path: string): string[] {
   return parts;
 }
 
+function hasTrailingSlash(path: string): boolean {
+  return path.length > 1 && path.endsWith("/");
+}
+
 function compileSegment(raw: string): Segment {
   const whole = /^\{([^{}]+?)(\+?)\}$/.exec(raw);
   if (whole) return whole[2] ? { kind: "greedy", name: whole[1]! } : { kind: "label", name: whole[1]! };
@@ -67,7 +83,7 @@ function compileSegment(raw: string): Segment {
   return { kind: "pattern", regex: new RegExp(`^${source}$`), names };
 }
 
-function compileRoute(op: OperationModel): Route {
+function compileRoute(op: OperationModel, model?: ServiceModel): Route {
   const method = (op.http?.method ?? "POST").toUpperCase();
   const uri = op.http?.requestUri ?? "/";
   const q = uri.indexOf("?");
@@ -84,7 +100,24 @@ function compileRoute(op: OperationModel): Route {
   let literals = 0;
   for (const s of segments) if (s.kind === "literal") literals += 1;
   const greedy = segments.some((s) => s.kind === "greedy");
-  return { op: op.name, method, segments, query, rank: [literals, query.length, greedy ? 0 : 1] };
+  const requiredBound: Route["requiredBound"] = [];
+  const input = op.input ? model?.shapes[op.input.shape] : undefined;
+  for (const name of input?.required ?? []) {
+    const ref = input?.members?.[name];
+    if (ref?.location === "header") requiredBound.push({ location: "header", name: (ref.locationName ?? name).toLowerCase() });
+    if (ref?.location === "querystring" && model?.shapes[ref.shape]?.type !== "map") {
+      requiredBound.push({ location: "querystring", name: ref.locationName ?? name });
+    }
+  }
+  return {
+    op: op.name,
+    method,
+    segments,
+    query,
+    rank: [literals, query.length, greedy ? 0 : 1],
+    requiredBound,
+    deprecated: op.deprecated === true,
+  };
 }
 
 function compareRank(a: Route, b: Route): number {
@@ -97,7 +130,7 @@ function routerFor(model: ServiceModel): Router {
   if (router) return router;
   router = { byMethod: new Map(), byOp: new Map() };
   for (const [name, op] of Object.entries(model.operations)) {
-    const route = compileRoute({ ...op, name: op.name ?? name });
+    const route = compileRoute({ ...op, name: op.name ?? name }, model);
     route.op = name;
     router.byOp.set(name, route);
     let byFirst = router.byMethod.get(route.method);
@@ -117,7 +150,7 @@ function routeFor(model: ServiceModel, op: OperationModel): Route {
   const known = routerFor(model).byOp.get(op.name);
   if (known && model.operations[op.name] === op) return known;
   let route = looseRoutes.get(op);
-  if (!route) looseRoutes.set(op, (route = compileRoute(op)));
+  if (!route) looseRoutes.set(op, (route = compileRoute(op, model)));
   return route;
 }
 
@@ -129,8 +162,12 @@ function decodeComponent(s: string): string {
   }
 }
 
-/** Match a request path against a route; returns the decoded label values, or undefined. */
-function matchPath(route: Route, parts: string[]): Record<string, string> | undefined {
+/**
+ * Match a request path against a route; returns the decoded label values, or undefined.
+ * `trailingSlash` says the raw path ended in "/" (dropped from `parts`): a greedy label at the
+ * end keeps it, since S3 keys such as "folder/" end in a slash.
+ */
+function matchPath(route: Route, parts: string[], trailingSlash: boolean): Record<string, string> | undefined {
   const labels: Record<string, string> = {};
   const segs = route.segments;
   let i = 0;
@@ -141,8 +178,9 @@ function matchPath(route: Route, parts: string[]): Record<string, string> | unde
       const after = segs.length - s - 1;
       const end = parts.length - after;
       if (end <= i) return undefined;
-      const value = parts.slice(i, end).join("/");
+      let value = parts.slice(i, end).join("/");
       if (value === "") return undefined;
+      if (after === 0 && trailingSlash) value += "/";
       labels[seg.name] = decodeComponent(value);
       i = end;
       continue;
@@ -172,9 +210,24 @@ function matchQuery(route: Route, query: Array<[string, string]>): boolean {
 }
 
 /**
+ * How well a route fits a request among routes that share a method and requestUri. S3's
+ * PutObject and CopyObject (UploadPart and UploadPartCopy) differ only in required headers: all
+ * present beats some missing, then more present wins; then a non-deprecated operation wins.
+ */
+function tieScore(route: Route, req: WireRequest): [number, number, number] {
+  let present = 0;
+  for (const r of route.requiredBound) {
+    const has = r.location === "header" ? req.headers[r.name] !== undefined : req.query.some(([k]) => k === r.name);
+    if (has) present += 1;
+  }
+  return [present === route.requiredBound.length ? 1 : 0, present, route.deprecated ? 0 : 1];
+}
+
+/**
  * Name the operation whose `http.method` + `http.requestUri` match the request. When several
  * match, the most specific wins: most literal segments, then most required query keys, then a
- * route without a greedy label.
+ * route without a greedy label; among equals, the one whose required header and query members
+ * the request carries, then a non-deprecated one (see tieScore), then model order.
  */
 export function resolveRestOperation(model: ServiceModel, req: WireRequest): string | undefined {
   const byFirst = routerFor(model).byMethod.get(req.method.toUpperCase());
@@ -184,19 +237,30 @@ export function resolveRestOperation(model: ServiceModel, req: WireRequest): str
     parts.length === 0 ? byFirst.get("/") : byFirst.get(parts[0]!) ?? byFirst.get(decodeComponent(parts[0]!)),
     byFirst.get(""),
   ];
-  let best: Route | undefined;
+  let best: Route[] = [];
   for (const list of candidates) {
     if (!list) continue;
-    // Each list is sorted most specific first, so its first match is its best.
+    // Each list is sorted most specific first: stop once routes get less specific than the best.
     for (const route of list) {
-      if (best && compareRank(route, best) >= 0) break;
-      if (matchQuery(route, req.query) && matchPath(route, parts)) {
-        best = route;
-        break;
-      }
+      const order = best.length > 0 ? compareRank(route, best[0]!) : -1;
+      if (order > 0) break;
+      if (!matchQuery(route, req.query) || !matchPath(route, parts, hasTrailingSlash(req.path))) continue;
+      if (order < 0) best = [route];
+      else best.push(route);
     }
   }
-  return best?.op;
+  if (best.length <= 1) return best[0]?.op;
+  let winner = best[0]!;
+  let winnerScore = tieScore(winner, req);
+  for (const route of best.slice(1)) {
+    const score = tieScore(route, req);
+    const i = score.findIndex((v, k) => v !== winnerScore[k]);
+    if (i >= 0 && score[i]! > winnerScore[i]!) {
+      winner = route;
+      winnerScore = score;
+    }
+  }
+  return winner.op;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +402,7 @@ export function parseRestBindings(
   if (!op.input) return { input, bodyMembers: [] };
   const shape = shapeOf(model, op.input);
   const route = routeFor(model, op);
-  const labels = matchPath(route, splitPath(req.path)) ?? {};
+  const labels = matchPath(route, splitPath(req.path), hasTrailingSlash(req.path)) ?? {};
   const literalKeys = new Set(route.query.map(([k]) => k));
   const bodyMembers: string[] = [];
   let tokensOutsideBody = false;

@@ -7,7 +7,19 @@
 import { Readable } from "node:stream";
 import type { OperationModel, ServiceModel, ShapeRef } from "./model.js";
 import { shapeOf } from "./model.js";
-import { errorFields, errorShapeName, isDocument, parseJsonBody, queryErrorHeader, requestBody, readJsonStructure, readJsonValue, stringifyJson, writeJsonStructure, writeJsonValue } from "./json.js";
+import {
+  errorFields,
+  errorShapeName,
+  isDocument,
+  parseJsonBody,
+  queryErrorHeader,
+  readJsonStructure,
+  readJsonValue,
+  requestBody,
+  stringifyJson,
+  writeJsonStructure,
+  writeJsonValue,
+} from "./json.js";
 import { parseRestBindings, resolveRestOperation, serializeRestBindings } from "./rest-bindings.js";
 import type { ProtocolCodec, ResponseContext, WireRequest, WireResponse } from "./types.js";
 import { fillIdempotencyTokens, setOwn, toBuffer } from "./values.js";

@@ -8,4 +8,6 @@ export const sts = defineService<StsOperations>({
   handlers,
   // These are called with the web identity or SAML token as the proof, not a signature.
   anonymousOperations: ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"],
+  // AWS documents these as needing no permission: no policy can deny them.
+  noPermissionRequired: ["GetCallerIdentity", "GetSessionToken"],
 });

@@ -1,0 +1,135 @@
+/**
+ * The authorize step of the request path. Root acting in its own account is allowed; everyone
+ * else is decided by the policy engine, fed with the operation's IAM facts (declared by each
+ * service, so no handler checks permissions itself) and the global condition keys. A denial
+ * becomes the service's own access-denied error, in AWS's message form.
+ *
+ * NIMBUS_IAM=soft allows what would be denied and logs it instead (for migrating test suites).
+ */
+import { ServiceError, type ErrorDef } from "./errors.js";
+import type { AuthorizationFacts, ConditionValue, RequestContext } from "./service.js";
+import type { LoadedService } from "./registry.js";
+import type { Runtime } from "./runtime.js";
+import type { ProtocolName } from "../protocol/model.js";
+
+export type Decision = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
+
+/** Everything the policy engine needs about one request and one resource. */
+export interface AuthorizationRequest {
+  ctx: RequestContext;
+  action: string;
+  resource: string;
+  resourceAccount: string;
+  resourcePolicy?: string;
+  context: Record<string, ConditionValue>;
+}
+
+/** Implemented by IAM (src/services/iam/authorizer.ts). */
+export type PolicyDecider = (request: AuthorizationRequest) => Promise<Decision>;
+
+export type IamMode = "enforce" | "soft";
+
+export function iamModeFromEnv(value: string | undefined): IamMode {
+  if (value === undefined || value === "" || value === "enforce") return "enforce";
+  if (value === "soft") return "soft";
+  throw new Error(`NIMBUS_IAM must be "enforce" or "soft", not "${value}"`);
+}
+
+/** The global condition keys AWS sets on every request. */
+export function globalContext(ctx: RequestContext): Record<string, ConditionValue> {
+  const now = ctx.clock.now();
+  const p = ctx.principal;
+  const c: Record<string, ConditionValue> = {
+    "aws:CurrentTime": now,
+    "aws:EpochTime": Math.floor(now.getTime() / 1000),
+    "aws:SourceIp": ctx.sourceIp,
+    "aws:SecureTransport": ctx.secureTransport,
+    "aws:RequestedRegion": ctx.region,
+  };
+  if (p.type === "anonymous") return c;
+  c["aws:PrincipalArn"] = p.type === "assumed-role" ? p.roleArn : p.arn;
+  c["aws:PrincipalAccount"] = p.account;
+  c["aws:userid"] = p.type === "assumed-role" ? `${p.roleId}:${p.sessionName}` : p.userId;
+  c["aws:PrincipalType"] = p.type === "root" ? "Account" : p.type === "user" ? "User" : "AssumedRole";
+  if (p.type === "user") c["aws:username"] = p.userName;
+  const session = p.session;
+  if (session) {
+    c["aws:MultiFactorAuthPresent"] = session.mfaAuthenticated === true;
+    if (session.mfaAuthenticated && session.mfaAuthTime) {
+      c["aws:MultiFactorAuthAge"] = Math.max(0, Math.floor((now.getTime() - Date.parse(session.mfaAuthTime)) / 1000));
+    }
+    for (const [k, v] of Object.entries(session.tags ?? {})) c[`aws:PrincipalTag/${k}`] = v;
+    if (session.sourceIdentity) c["aws:SourceIdentity"] = session.sourceIdentity;
+  }
+  // Long-term keys carry no MFA: the key is absent (not false), as AWS documents.
+  return c;
+}
+
+function accessDeniedError(protocol: ProtocolName, serviceName: string): ErrorDef {
+  if (protocol === "ec2") return { code: "UnauthorizedOperation", status: 403 };
+  if (serviceName === "lambda") return { code: "AccessDeniedException", status: 403 };
+  if (protocol === "json" || protocol === "smithy-rpc-v2-cbor" || protocol === "rest-json") {
+    return { code: "AccessDeniedException", status: 400, queryErrorCode: "AccessDenied" };
+  }
+  return { code: "AccessDenied", status: 403 };
+}
+
+function denialMessage(ctx: RequestContext, action: string, resource: string, decision: Decision, viaResourcePolicy: boolean): string {
+  const who = ctx.principal.type === "anonymous" ? "anonymous" : ctx.principal.arn;
+  const on = resource === "*" ? "" : ` on resource: ${resource}`;
+  const why =
+    decision === "ExplicitlyDenied"
+      ? ` with an explicit deny in ${viaResourcePolicy ? "a resource-based" : "an identity-based"} policy`
+      : ` because no ${viaResourcePolicy ? "resource-based" : "identity-based"} policy allows the ${action} action`;
+  return `User: ${who} is not authorized to perform: ${action}${on}${why}`;
+}
+
+export class Authorization {
+  constructor(private readonly runtime: Runtime) {}
+
+  async authorize(
+    ctx: RequestContext,
+    service: LoadedService,
+    protocol: ProtocolName,
+    operation: string,
+    input: Record<string, unknown>,
+  ): Promise<void> {
+    const def = service.definition;
+    const p = ctx.principal;
+    if (p.type === "anonymous") {
+      if (def.anonymousOperations?.includes(operation)) return;
+      // Only a resource policy can let an unsigned request in.
+      if (!def.resourcePolicy && service.name !== "s3") {
+        throw new ServiceError({ code: "MissingAuthenticationToken", status: 403 }, "Request is missing Authentication Token");
+      }
+    }
+    if (def.noPermissionRequired?.includes(operation)) return;
+    const factsFn = def.authorization?.[operation];
+    const facts: AuthorizationFacts = factsFn ? await factsFn(ctx, input) : {};
+    const resourceAccount = facts.resourceAccount ?? ctx.account;
+    if (p.type === "root" && p.account === resourceAccount) return;
+
+    const decider = this.runtime.decider;
+    const action = facts.action ?? `${def.iamPrefix ?? service.signingName}:${operation}`;
+    const resources = facts.resources?.length ? facts.resources : ["*"];
+    const context = { ...globalContext(ctx), ...facts.context };
+    for (const resource of resources) {
+      const resourcePolicy = resource !== "*" && def.resourcePolicy ? await def.resourcePolicy(ctx, resource) : undefined;
+      let decision: Decision;
+      if (!decider) {
+        // No policy engine loaded: nothing but root may act (secure by default).
+        decision = "ImplicitlyDenied";
+      } else {
+        decision = await decider({ ctx, action, resource, resourceAccount, ...(resourcePolicy ? { resourcePolicy } : {}), context });
+      }
+      if (decision === "Allowed") continue;
+      const message = denialMessage(ctx, action, resource, decision, resourcePolicy !== undefined && p.type === "anonymous");
+      if (this.runtime.iamMode === "soft") {
+        this.runtime.logger.warn(`IAM (soft): would deny ${ctx.requestId}: ${message}`);
+        continue;
+      }
+      const err = accessDeniedError(protocol, service.name);
+      throw new ServiceError(err, service.name === "s3" && p.type === "anonymous" ? "Access Denied" : message);
+    }
+  }
+}
