@@ -77,6 +77,33 @@ describe("admin routes", () => {
     expect(audit[1]).toMatchObject({ service: "sts", status: 403, errorCode: "SignatureDoesNotMatch" });
   });
 
+  it("creates isolated accounts with their own root keys", async () => {
+    const res = await fetch(`${n.endpoint}/_nimbus/accounts`, {
+      method: "POST",
+      body: JSON.stringify({ email: "team@example.com", name: "team" }),
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { accountId: string; accessKeyId: string; secretAccessKey: string };
+    expect(created.accountId).toMatch(/^\d{12}$/);
+    expect(created.accessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
+    const me = await new STSClient({ ...sdkConfig(n), credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey } }).send(
+      new GetCallerIdentityCommand({}),
+    );
+    expect(me.Account).toBe(created.accountId);
+    expect(me.Arn).toBe(`arn:aws:iam::${created.accountId}:root`);
+    // State is per account: the new account sees none of the default account's log groups.
+    const defaultLogs = new CloudWatchLogsClient(sdkConfig(n));
+    await defaultLogs.send(new CreateLogGroupCommand({ logGroupName: "default-only" }));
+    const otherLogs = new CloudWatchLogsClient({ ...sdkConfig(n), credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey } });
+    expect((await otherLogs.send(new DescribeLogGroupsCommand({}))).logGroups).toEqual([]);
+    const dup = await fetch(`${n.endpoint}/_nimbus/accounts`, { method: "POST", body: JSON.stringify({ email: "TEAM@example.com" }) });
+    expect(dup.status).toBe(409);
+    const bad = await fetch(`${n.endpoint}/_nimbus/accounts`, { method: "POST", body: JSON.stringify({ email: "nope" }) });
+    expect(bad.status).toBe(400);
+    const list = (await (await fetch(`${n.endpoint}/_nimbus/accounts`)).json()) as { accounts: { accountId: string }[] };
+    expect(list.accounts.map((a) => a.accountId)).toEqual(expect.arrayContaining(["000000000000", created.accountId]));
+  });
+
   it("answers unknown admin routes with 404 JSON", async () => {
     const res = await fetch(`${n.endpoint}/_nimbus/nope`);
     expect(res.status).toBe(404);
@@ -113,6 +140,23 @@ describe("the nimbus binary", () => {
     const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/nimbus.js"), "--help"]);
     for (const flag of ["--port", "--host", "--data-dir", "--ephemeral", "--log-level", "NIMBUS_PORT", "NIMBUS_DATA_DIR", "/_nimbus/health"]) {
       expect(stdout).toContain(flag);
+    }
+  });
+
+  it("creates and lists accounts from the command line", async () => {
+    const { child, endpoint } = await startBinary(join(dir, "accounts"));
+    try {
+      const run = promisify(execFile);
+      const bin = join(ROOT, "bin/nimbus.js");
+      const created = JSON.parse((await run(process.execPath, [bin, "accounts", "create", "--email", "cli@example.com", "--endpoint", endpoint])).stdout) as {
+        accountId: string;
+      };
+      expect(created.accountId).toMatch(/^\d{12}$/);
+      const listed = JSON.parse((await run(process.execPath, [bin, "accounts", "list", "--endpoint", endpoint])).stdout) as { accounts: { email: string }[] };
+      expect(listed.accounts.map((a) => a.email)).toContain("cli@example.com");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
     }
   });
 
