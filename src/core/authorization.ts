@@ -21,11 +21,21 @@ export interface AuthorizationRequest {
   resource: string;
   resourceAccount: string;
   resourcePolicy?: string;
+  /** How to read the resource policy (a role's trust policy is "trust"). */
+  resourcePolicyKind?: "resource" | "trust";
+  /** Access needs an Allow in the resource policy even within the account (trust policies). */
+  requireResourcePolicy?: boolean;
   context: Record<string, ConditionValue>;
 }
 
+export interface DecisionWithReason {
+  decision: Decision;
+  /** AWS's wording of why, to follow the action and resource in an AccessDenied message. */
+  explanation?: string;
+}
+
 /** Implemented by IAM (src/services/iam/authorizer.ts). */
-export type PolicyDecider = (request: AuthorizationRequest) => Promise<Decision>;
+export type PolicyDecider = (request: AuthorizationRequest) => Promise<DecisionWithReason>;
 
 export type IamMode = "enforce" | "soft";
 
@@ -74,14 +84,11 @@ function accessDeniedError(protocol: ProtocolName, serviceName: string): ErrorDe
   return { code: "AccessDenied", status: 403 };
 }
 
-function denialMessage(ctx: RequestContext, action: string, resource: string, decision: Decision, viaResourcePolicy: boolean): string {
+function denialMessage(ctx: RequestContext, action: string, resource: string, explanation: string | undefined): string {
   const who = ctx.principal.type === "anonymous" ? "anonymous" : ctx.principal.arn;
   const on = resource === "*" ? "" : ` on resource: ${resource}`;
-  const why =
-    decision === "ExplicitlyDenied"
-      ? ` with an explicit deny in ${viaResourcePolicy ? "a resource-based" : "an identity-based"} policy`
-      : ` because no ${viaResourcePolicy ? "resource-based" : "identity-based"} policy allows the ${action} action`;
-  return `User: ${who} is not authorized to perform: ${action}${on}${why}`;
+  const why = explanation ?? `because no identity-based policy allows the ${action} action`;
+  return `User: ${who} is not authorized to perform: ${action}${on} ${why}`;
 }
 
 export class Authorization {
@@ -98,8 +105,8 @@ export class Authorization {
     const p = ctx.principal;
     if (p.type === "anonymous") {
       if (def.anonymousOperations?.includes(operation)) return;
-      // Only a resource policy can let an unsigned request in.
-      if (!def.resourcePolicy && service.name !== "s3") {
+      // Only a resource policy that can name "*" can let an unsigned request in.
+      if (!def.anonymousByResourcePolicy) {
         throw new ServiceError({ code: "MissingAuthenticationToken", status: 403 }, "Request is missing Authentication Token");
       }
     }
@@ -115,21 +122,28 @@ export class Authorization {
     const context = { ...globalContext(ctx), ...facts.context };
     for (const resource of resources) {
       const resourcePolicy = resource !== "*" && def.resourcePolicy ? await def.resourcePolicy(ctx, resource) : undefined;
-      let decision: Decision;
-      if (!decider) {
-        // No policy engine loaded: nothing but root may act (secure by default).
-        decision = "ImplicitlyDenied";
-      } else {
-        decision = await decider({ ctx, action, resource, resourceAccount, ...(resourcePolicy ? { resourcePolicy } : {}), context });
-      }
-      if (decision === "Allowed") continue;
-      const message = denialMessage(ctx, action, resource, decision, resourcePolicy !== undefined && p.type === "anonymous");
+      // No policy engine loaded: nothing but root may act (secure by default).
+      const result: DecisionWithReason = decider
+        ? await decider({
+            ctx,
+            action,
+            resource,
+            resourceAccount,
+            ...(resourcePolicy ? { resourcePolicy } : {}),
+            ...(facts.resourcePolicyKind ? { resourcePolicyKind: facts.resourcePolicyKind } : {}),
+            ...(facts.requireResourcePolicy ? { requireResourcePolicy: true } : {}),
+            context,
+          })
+        : { decision: "ImplicitlyDenied" };
+      if (result.decision === "Allowed") continue;
+      const message = denialMessage(ctx, action, resource, result.explanation);
       if (this.runtime.iamMode === "soft") {
         this.runtime.logger.warn(`IAM (soft): would deny ${ctx.requestId}: ${message}`);
         continue;
       }
       const err = accessDeniedError(protocol, service.name);
-      throw new ServiceError(err, service.name === "s3" && p.type === "anonymous" ? "Access Denied" : message);
+      // S3 tells anonymous callers no more than "Access Denied".
+      throw new ServiceError(err, def.anonymousByResourcePolicy && p.type === "anonymous" ? "Access Denied" : message);
     }
   }
 }

@@ -102,6 +102,10 @@ export interface AuthorizationFacts {
   resourceAccount?: string;
   /** Service-specific condition keys (e.g. `s3:prefix`) and request tags. */
   context?: Record<string, ConditionValue>;
+  /** How to read the resource policy: a role's trust policy is "trust". */
+  resourcePolicyKind?: "resource" | "trust";
+  /** Whether only the resource policy can grant (role trust policies). */
+  requireResourcePolicy?: boolean;
 }
 
 export interface ServiceDefinition {
@@ -114,6 +118,8 @@ export interface ServiceDefinition {
   authorization?: Record<string, ((ctx: RequestContext, input: Record<string, unknown>) => AuthorizationFacts | Promise<AuthorizationFacts>) | undefined>;
   /** Operations that need no permission at all (STS GetCallerIdentity). */
   noPermissionRequired?: readonly string[];
+  /** Whether resource policies may grant unsigned requests (`"Principal": "*"`), as in S3. */
+  anonymousByResourcePolicy?: boolean;
   /** The resource-based policy (JSON text) on a resource, for services that have them. */
   resourcePolicy?(ctx: RequestContext, resourceArn: string): Promise<string | undefined>;
   /** Operations that an unsigned (anonymous) request may call, e.g. STS AssumeRoleWithWebIdentity. */

@@ -3,4 +3,4 @@ import { defineService } from "../../core/service.js";
 import type { S3Operations } from "../../generated/s3.js";
 import { handlers } from "./provider.js";
 
-export const s3 = defineService<S3Operations>({ name: "s3", handlers });
+export const s3 = defineService<S3Operations>({ name: "s3", handlers, anonymousByResourcePolicy: true });

@@ -1,0 +1,68 @@
+/**
+ * The policy decider IAM registers with the gateway: it gathers the principal's identity
+ * policies (user + groups, or role), its permissions boundary and session policies, adds the
+ * resource policy the service supplied, and asks the policy engine. Parsed documents are cached
+ * by their text (content-addressed, so never stale); the principal's policies are read afresh
+ * on every request so a change in IAM applies to the very next call.
+ */
+import type { AuthorizationRequest, DecisionWithReason, PolicyDecider } from "../../core/authorization.js";
+import type { Principal } from "../../core/service.js";
+import type { MetadataStore } from "../../storage/types.js";
+import { explain, denialExplanation, parsePolicyDocument, type EvaluationPrincipal, type PolicyDocument, type PolicyKind } from "./policy/index.js";
+import { collectPrincipalPolicies } from "./principals.js";
+
+const PARSED_LIMIT = 2000;
+const parsed = new Map<string, PolicyDocument>();
+
+/** A stored policy's parsed form. Stored documents were validated when written. */
+function parsedDocument(text: string, kind: PolicyKind): PolicyDocument {
+  const key = `${kind}\u0000${text}`;
+  let doc = parsed.get(key);
+  if (!doc) {
+    doc = parsePolicyDocument(text, kind);
+    if (parsed.size >= PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
+    parsed.set(key, doc);
+  }
+  return doc;
+}
+
+function evaluationPrincipal(p: Principal): EvaluationPrincipal {
+  switch (p.type) {
+    case "anonymous":
+      return { type: "anonymous" };
+    case "assumed-role":
+      return { type: "assumed-role", arn: p.arn, account: p.account, userId: `${p.roleId}:${p.sessionName}`, roleArn: p.roleArn };
+    default:
+      return { type: p.type, arn: p.arn, account: p.account, userId: p.userId };
+  }
+}
+
+export function createPolicyDecider(metadata: MetadataStore): PolicyDecider {
+  return async (req: AuthorizationRequest): Promise<DecisionWithReason> => {
+    const p = req.ctx.principal;
+    const own = p.type === "anonymous" || p.type === "root" ? { identityPolicies: [] as string[] } : await collectPrincipalPolicies(metadata, p);
+    const session = p.type === "anonymous" ? undefined : p.session;
+    let resourcePolicy: PolicyDocument | undefined;
+    if (req.resourcePolicy) {
+      try {
+        resourcePolicy = parsedDocument(req.resourcePolicy, req.resourcePolicyKind ?? "resource");
+      } catch {
+        // An unparsable resource policy grants nothing (services validate on write).
+        resourcePolicy = undefined;
+      }
+    }
+    const result = explain({
+      action: req.action,
+      resources: [req.resource],
+      principal: evaluationPrincipal(p),
+      resourceAccount: req.resourceAccount,
+      identityPolicies: own.identityPolicies.map((t) => parsedDocument(t, "identity")),
+      ...(session?.sessionPolicies?.length ? { sessionPolicies: session.sessionPolicies.map((t) => parsedDocument(t, "session")) } : {}),
+      ...(own.permissionBoundary ? { permissionBoundary: parsedDocument(own.permissionBoundary, "boundary") } : {}),
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      ...(req.requireResourcePolicy ? { requireResourcePolicy: true } : {}),
+      context: req.context,
+    });
+    return { decision: result.decision, explanation: denialExplanation(result, req.action) };
+  };
+}
