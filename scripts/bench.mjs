@@ -142,7 +142,15 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+async function policyBench() {
+  // The policy engine's own benchmark (median and p99 of one evaluation).
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync(process.execPath, ["--import", "tsx", `${ROOT}scripts/bench-policy.ts`], { encoding: "utf8" });
+  process.stdout.write(r.stdout);
+  if (r.status !== 0) process.stderr.write(r.stderr);
+}
+
+main().then(policyBench).catch((e) => {
   console.error(e);
   process.exit(1);
 });
