@@ -107,6 +107,9 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
       setPolicyDecider: (decider) => {
         runtime.decider = decider;
       },
+      setCredentialUseRecorder: (recorder) => {
+        runtime.recordCredentialUse = recorder;
+      },
     });
   }
   const gateway = new Gateway(runtime, registry);

@@ -30,12 +30,19 @@ export interface CliResult {
   stderr: string;
 }
 
-function cliEnv(n: Nimbus, secret?: string): NodeJS.ProcessEnv {
+export interface CliCredentials {
+  secret?: string;
+  accessKeyId?: string;
+  sessionToken?: string;
+}
+
+function cliEnv(n: Nimbus, creds: CliCredentials = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: n.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secret ?? n.credentials.secretAccessKey,
+    AWS_ACCESS_KEY_ID: creds.accessKeyId ?? n.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secret ?? n.credentials.secretAccessKey,
+    ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
     AWS_DEFAULT_REGION: n.region,
     AWS_ENDPOINT_URL: n.endpoint,
     AWS_PAGER: "",
@@ -60,13 +67,13 @@ async function run(file: string, args: string[], env: NodeJS.ProcessEnv, input?:
 }
 
 /** Run `aws <args> --endpoint-url <nimbus> --output json`. */
-export function awsCli(n: Nimbus, args: string[], opts: { secret?: string } = {}): Promise<CliResult> {
-  return run(AWS_CLI, [...args, "--endpoint-url", n.endpoint, "--output", "json"], cliEnv(n, opts.secret));
+export function awsCli(n: Nimbus, args: string[], opts: CliCredentials = {}): Promise<CliResult> {
+  return run(AWS_CLI, [...args, "--endpoint-url", n.endpoint, "--output", "json"], cliEnv(n, opts));
 }
 
 /** Run a Python snippet with boto3; `endpoint`, `region`, `key`, `secret` are predefined. */
-export function boto3(n: Nimbus, code: string, opts: { secret?: string } = {}): Promise<CliResult> {
-  const env = cliEnv(n, opts.secret);
+export function boto3(n: Nimbus, code: string, opts: CliCredentials = {}): Promise<CliResult> {
+  const env = cliEnv(n, opts);
   const prelude = [
     "import json, boto3, botocore",
     "from botocore.config import Config",

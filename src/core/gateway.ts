@@ -283,6 +283,13 @@ export class Gateway {
     // URLs against the injected clock so tests can make them expire by advancing it.
     const now = (auth as ParsedSignature).kind === "presigned" ? this.runtime.clock.now() : new Date();
     verify(wire, auth, credential.secretAccessKey, { now, service: signingName, bodyRead });
+    const record = this.runtime.recordCredentialUse;
+    if (record && credential.sessionToken === undefined) {
+      // Last-used bookkeeping must never fail or slow the request it describes.
+      record(auth.accessKeyId, signingName, auth.region, this.runtime.clock.now()).catch((e: unknown) =>
+        this.runtime.logger.warn(`recording access key use failed: ${String(e)}`),
+      );
+    }
     return { principal: credential.principal, secret: credential.secretAccessKey };
   }
 

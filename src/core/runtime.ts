@@ -2,7 +2,7 @@
 import type { Clock } from "./clock.js";
 import type { IdentityStore } from "./identity.js";
 import type { Logger } from "./logger.js";
-import type { Storage } from "./service.js";
+import type { CredentialUseRecorder, Storage } from "./service.js";
 import type { AuditSink } from "./audit.js";
 
 export interface RuntimeOptions {
@@ -24,4 +24,5 @@ export interface Runtime {
   /** The policy engine (IAM registers it at start); without one only root may act. */
   decider?: PolicyDecider;
   iamMode: IamMode;
+  recordCredentialUse?: CredentialUseRecorder;
 }

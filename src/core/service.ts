@@ -129,12 +129,16 @@ export interface ServiceDefinition {
   stop?(): Promise<void> | void;
 }
 
+export type CredentialUseRecorder = (accessKeyId: string, service: string, region: string, when: Date) => Promise<void>;
+
 export interface ServiceRuntime {
   clock: Clock;
   storage: Storage;
   identity: IdentityStore;
   /** IAM registers the policy engine here at start. */
   setPolicyDecider(decider: PolicyDecider): void;
+  /** IAM registers here to learn when a long-term access key signs a request (last-used records). */
+  setCredentialUseRecorder(recorder: CredentialUseRecorder): void;
   logger: Logger;
 }
 

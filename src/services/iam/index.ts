@@ -9,6 +9,7 @@ import type { IamOperations } from "../../generated/iam.js";
 import { IAM_AUTHORIZATION } from "./authorization-facts.js";
 import { createPolicyDecider } from "./authorizer.js";
 import { handlers } from "./provider.js";
+import { recordAccessKeyUse } from "./principals.js";
 
 export const iam = defineService<IamOperations>({
   name: "iam",
@@ -17,6 +18,7 @@ export const iam = defineService<IamOperations>({
   start(runtime) {
     // IAM is the policy engine: from now on non-root principals are judged by their policies.
     runtime.setPolicyDecider(createPolicyDecider(runtime.storage.metadata));
+    runtime.setCredentialUseRecorder((key, service, region, when) => recordAccessKeyUse(runtime.storage, key, service, region, when));
   },
 });
 
