@@ -349,7 +349,10 @@ describe("IAM access keys", () => {
 
     const last = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k1.AccessKeyId! }));
     expect(last.UserName).toBe("keyholder");
-    expect(last.AccessKeyLastUsed?.ServiceName).toBe("N/A");
+    // The gateway records the key's use: it just signed STS GetCallerIdentity.
+    expect(last.AccessKeyLastUsed?.ServiceName).toBe("sts");
+    expect(last.AccessKeyLastUsed?.Region).toBe("us-east-1");
+    expect(last.AccessKeyLastUsed?.LastUsedDate).toBeInstanceOf(Date);
 
     await iam.send(new UpdateAccessKeyCommand({ UserName: "keyholder", AccessKeyId: k1.AccessKeyId!, Status: "Inactive" }));
     await expectError(asUser.send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
