@@ -54,29 +54,61 @@ function rssMb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
-async function signedGetCallerIdentity(endpoint) {
+async function signedRequest(endpoint, { service, body, headers, credentials }) {
   const url = new URL(endpoint);
-  const body = "Action=GetCallerIdentity&Version=2011-06-15";
-  const signer = new SignatureV4({
-    service: "sts",
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    sha256: Sha256,
-  });
+  const signer = new SignatureV4({ service, region: "us-east-1", credentials, sha256: Sha256 });
   const signed = await signer.sign({
     method: "POST",
     protocol: "http:",
     hostname: url.hostname,
     port: Number(url.port),
     path: "/",
-    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    headers: { host: url.host, ...headers },
     body,
   });
   return { url, headers: { ...signed.headers, "content-length": String(Buffer.byteLength(body)) }, body };
 }
 
-async function load(endpoint) {
-  const req = await signedGetCallerIdentity(endpoint);
+const ROOT_KEYS = { accessKeyId: "test", secretAccessKey: "test" };
+
+function getCallerIdentity(endpoint) {
+  return signedRequest(endpoint, {
+    service: "sts",
+    body: "Action=GetCallerIdentity&Version=2011-06-15",
+    headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    credentials: ROOT_KEYS,
+  });
+}
+
+function describeLogGroups(endpoint, credentials) {
+  return signedRequest(endpoint, {
+    service: "logs",
+    body: "{}",
+    headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Logs_20140328.DescribeLogGroups" },
+    credentials,
+  });
+}
+
+/** An IAM user in a group with a 10-statement policy set, for the authorization overhead. */
+async function benchUser(endpoint) {
+  const { IAMClient, CreateUserCommand, CreateGroupCommand, AddUserToGroupCommand, PutGroupPolicyCommand, AttachGroupPolicyCommand, CreateAccessKeyCommand } =
+    await import("@aws-sdk/client-iam");
+  const iam = new IAMClient({ endpoint, region: "us-east-1", credentials: ROOT_KEYS });
+  await iam.send(new CreateUserCommand({ UserName: "bench" }));
+  await iam.send(new CreateGroupCommand({ GroupName: "bench" }));
+  await iam.send(new AddUserToGroupCommand({ UserName: "bench", GroupName: "bench" }));
+  const statements = [];
+  for (let i = 0; i < 8; i++) {
+    statements.push({ Sid: `Deny${i}`, Effect: "Deny", Action: [`s3:Delete*`, `dynamodb:Delete*`], Resource: `arn:aws:s3:::bucket-${i}/*` });
+  }
+  statements.push({ Sid: "Ip", Effect: "Allow", Action: "logs:Describe*", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": ["127.0.0.0/8", "::1/128"] } } });
+  await iam.send(new PutGroupPolicyCommand({ GroupName: "bench", PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }));
+  await iam.send(new AttachGroupPolicyCommand({ GroupName: "bench", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }));
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "bench" }))).AccessKey;
+  return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+}
+
+async function load(req) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies = [];
   let errors = 0;
@@ -131,7 +163,7 @@ async function main() {
     const { child, endpoint } = await startServer(logLevel);
     await new Promise((r) => setTimeout(r, 1000));
     const idle = rssMb(child.pid);
-    const r = await load(endpoint);
+    const r = await load(await getCallerIdentity(endpoint));
     const after = rssMb(child.pid);
     console.log(
       `GetCallerIdentity (signed, keep-alive, log-level ${logLevel}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors (targets: >= 5000 req/s, p99 < 10 ms)`,
@@ -140,6 +172,20 @@ async function main() {
     child.kill("SIGTERM");
     await new Promise((res) => child.once("exit", res));
   }
+
+  // Authorization overhead: the same operation as root (no policy evaluation) and as an IAM user
+  // whose group holds a 10-statement policy set (policies read and evaluated on every request).
+  const { child, endpoint } = await startServer("warn");
+  const user = await benchUser(endpoint);
+  const asRoot = await load(await describeLogGroups(endpoint, ROOT_KEYS));
+  const asUser = await load(await describeLogGroups(endpoint, user));
+  console.log(`Logs DescribeLogGroups as root: ${asRoot.rps.toFixed(0)} req/s, p50 ${asRoot.p50.toFixed(3)} ms; as IAM user: ${asUser.rps.toFixed(0)} req/s, p50 ${asUser.p50.toFixed(3)} ms, ${asUser.errors} errors`);
+  // The server is one thread: 1/throughput is its time per request; the difference is what
+  // authorization (reading the user's policies and evaluating them) costs per request.
+  const perRequestUs = (1e6 / asUser.rps - 1e6 / asRoot.rps).toFixed(0);
+  console.log(`  authorization costs ${perRequestUs} µs of server time per request (target < 50 µs); latency p50 +${((asUser.p50 - asRoot.p50) * 1000).toFixed(0)} µs at concurrency ${CONCURRENCY}`);
+  child.kill("SIGTERM");
+  await new Promise((res) => child.once("exit", res));
 }
 
 async function policyBench() {
