@@ -96,9 +96,9 @@ export class Gateway {
       const chunked = isAwsChunked(wire);
       // Streaming payloads are never buffered; everything else is read whole (bounded).
       const streamBody = streaming && (declaredHash !== undefined || chunked);
-      if (!streamBody && !chunked) wire.body = await readBody(req);
-
       const bodyRead = !streamBody && !chunked;
+      if (bodyRead) wire.body = await readBody(req);
+
       const auth = parseAuth(wire, { service: signingName, bodyRead });
       const principal = await this.authenticate(wire, auth, signingName, bodyRead);
 
@@ -161,15 +161,22 @@ export class Gateway {
       const wireError = toWireError(err, this.runtime);
       status = wireError.status;
       errorCode = wireError.code;
+      if (res.headersSent) {
+        // The failure came while streaming a response body: all that is honest is to cut it off.
+        res.destroy();
+        return;
+      }
       const response = renderError(routed, opName, wireError, requestId, wire);
       // Whatever of a request body was not read is dropped; the connection stays usable.
       if (!req.readableEnded) req.resume();
       await send(res, response, wire.method, requestId, routed?.service.name).catch(() => undefined);
     } finally {
-      const ms = performance.now() - started;
-      this.runtime.logger.info(
-        `${routed?.service.name ?? "-"} ${opName ?? "-"} ${status}${errorCode ? ` ${errorCode}` : ""} ${ms.toFixed(1)}ms ${requestId}`,
-      );
+      if (this.runtime.logger.enabled("info")) {
+        const ms = performance.now() - started;
+        this.runtime.logger.info(
+          `${routed?.service.name ?? "-"} ${opName ?? "-"} ${status}${errorCode ? ` ${errorCode}` : ""} ${ms.toFixed(1)}ms ${requestId}`,
+        );
+      }
       if (this.runtime.audit.size > 0) {
         const record: AuditRecord = {
           time: this.runtime.clock.now().toISOString(),
