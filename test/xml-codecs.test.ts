@@ -236,7 +236,7 @@ function run(cases: Array<{ id: string; check: () => void }>, skip: Record<strin
 function report(label: string, t: Tally): void {
   const total = t.passed + t.failed.length;
   console.log(`${label}: ${t.passed}/${total} passed, ${t.skipped.length} skipped (not decided by this codec)`);
-  for (const f of t.failed) console.log(`  FAIL ${f.id}: ${f.why}`);
+  for (const f of t.failed) console.log(`  differs from the vector: ${f.id}: ${f.why}`);
 }
 
 function inputCases(protocol: string, codec: ProtocolCodec): Array<{ id: string; check: () => void }> {
