@@ -114,14 +114,19 @@ export class Authorization {
     const factsFn = def.authorization?.[operation];
     const facts: AuthorizationFacts = factsFn ? await factsFn(ctx, input) : {};
     const resourceAccount = facts.resourceAccount ?? ctx.account;
-    if (p.type === "root" && p.account === resourceAccount) return;
+    const ownRoot = p.type === "root" && p.account === resourceAccount;
+    // Root may do anything in its own account, except what a resource policy explicitly denies
+    // (and some operations, like S3's bucket-policy ones, stay open to root even then).
+    if (ownRoot && (!def.resourcePolicy || def.rootAlwaysAllowed?.includes(operation) || !this.runtime.decider)) return;
 
     const decider = this.runtime.decider;
     const action = facts.action ?? `${def.iamPrefix ?? service.signingName}:${operation}`;
     const resources = facts.resources?.length ? facts.resources : ["*"];
     const context = { ...globalContext(ctx), ...facts.context };
     for (const resource of resources) {
+      if (ownRoot && resource === "*") continue;
       const resourcePolicy = resource !== "*" && def.resourcePolicy ? await def.resourcePolicy(ctx, resource) : undefined;
+      if (ownRoot && !resourcePolicy) continue;
       // No policy engine loaded: nothing but root may act (secure by default).
       const result: DecisionWithReason = decider
         ? await decider({

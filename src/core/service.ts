@@ -8,6 +8,7 @@ import type { Logger } from "./logger.js";
 import type { BlobStore, MetadataStore, Scope } from "../storage/types.js";
 import type { IdentityStore } from "./identity.js";
 import type { PolicyDecider } from "./authorization.js";
+import type { WireRequest, WireResponse } from "../protocol/types.js";
 
 /** What temporary (STS) credentials carry about the session that made them. */
 export interface SessionInfo {
@@ -83,6 +84,12 @@ export interface RequestContext {
   logger: Logger;
   /** Where this service keeps state for this request (global services use region aws-global). */
   scope: Scope;
+  /**
+   * For an aws-chunked request body: its trailing headers (lower-case names, e.g.
+   * `x-amz-checksum-crc32`), resolved once the whole body has been read and verified, rejected
+   * when the body fails. Absent for any other body.
+   */
+  requestTrailers?: Promise<Record<string, string>>;
 }
 
 // Inputs and outputs are typed per service by the generated types (src/generated/<service>.ts).
@@ -118,15 +125,34 @@ export interface ServiceDefinition {
   authorization?: Record<string, ((ctx: RequestContext, input: Record<string, unknown>) => AuthorizationFacts | Promise<AuthorizationFacts>) | undefined>;
   /** Operations that need no permission at all (STS GetCallerIdentity). */
   noPermissionRequired?: readonly string[];
+  /** Operations the resource owner's root user may always call, whatever resource policies say. */
+  rootAlwaysAllowed?: readonly string[];
   /** Whether resource policies may grant unsigned requests (`"Principal": "*"`), as in S3. */
   anonymousByResourcePolicy?: boolean;
   /** The resource-based policy (JSON text) on a resource, for services that have them. */
   resourcePolicy?(ctx: RequestContext, resourceArn: string): Promise<string | undefined>;
   /** Operations that an unsigned (anonymous) request may call, e.g. STS AssumeRoleWithWebIdentity. */
   anonymousOperations?: readonly string[];
+  /**
+   * HTTP-level hooks for what a service model cannot express (S3 CORS). `preflight` answers an
+   * `OPTIONS` request routed to the service before authentication (browsers send CORS
+   * preflights unsigned); undefined lets the request go on as usual. `decorateResponse` may add
+   * headers to the response (success or error) of any other request that carries an `Origin`
+   * header. The request is the one operations are matched on (S3: path-style).
+   */
+  preflight?(req: WireRequest, env: HttpHookEnv): Promise<WireResponse | undefined>;
+  decorateResponse?(req: WireRequest, res: WireResponse, env: HttpHookEnv): Promise<void>;
   /** Runs once, before the first request (e.g. to start schedulers). */
   start?(runtime: ServiceRuntime): Promise<void> | void;
   stop?(): Promise<void> | void;
+}
+
+/** What the HTTP-level hooks get besides the request. */
+export interface HttpHookEnv {
+  requestId: string;
+  clock: Clock;
+  storage: Storage;
+  logger: Logger;
 }
 
 export type CredentialUseRecorder = (accessKeyId: string, service: string, region: string, when: Date) => Promise<void>;

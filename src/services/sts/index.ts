@@ -13,6 +13,8 @@ export const sts = defineService<StsOperations>({
   anonymousOperations: ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"],
   // AWS documents these as needing no permission: no policy can deny them.
   noPermissionRequired: ["GetCallerIdentity", "GetSessionToken"],
+  // The handler answers root's AssumeRole with AWS's own refusal.
+  rootAlwaysAllowed: ["AssumeRole"],
   authorization: {
     // The role's trust policy decides, together with the caller's own policies across accounts.
     AssumeRole: (ctx, input) => {
