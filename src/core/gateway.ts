@@ -16,7 +16,7 @@ import type { ProtocolCodec, WireError, WireRequest, WireResponse } from "../pro
 import { parseAuth, verify, createPayloadHashCheck, type ParsedSignature } from "../auth/sigv4.js";
 import { createAwsChunkedDecoder, isAwsChunked } from "../auth/aws-chunked.js";
 import { CommonErrors, ServiceError, isServiceError, type ErrorDef } from "./errors.js";
-import type { Principal, RequestContext } from "./service.js";
+import type { HttpHookEnv, Principal, RequestContext } from "./service.js";
 import type { ServiceRegistry, LoadedService } from "./registry.js";
 import type { Runtime } from "./runtime.js";
 import { GLOBAL_REGION } from "./regions.js";
@@ -76,6 +76,8 @@ export class Gateway {
     let inputForAudit: Record<string, unknown> | undefined;
     let status = 500;
     let errorCode: string | undefined;
+    // The request as operations see it (S3: path-style), for the service's HTTP hooks.
+    let hookWire: WireRequest = wire;
     try {
       routed = this.route(wire);
       const { service, protocol } = routed;
@@ -88,6 +90,18 @@ export class Gateway {
       // Virtual-hosted S3 names the bucket in Host; operations are matched on the path-style
       // form, while the signature is checked against the path as sent.
       const opWire = service.name === "s3" ? withHostBucket(wire) : wire;
+      hookWire = opWire;
+      // A CORS preflight (an unsigned OPTIONS no model describes) is the service's to answer.
+      if (wire.method === "OPTIONS" && service.definition.preflight) {
+        const answer = await service.definition.preflight(opWire, this.hookEnv(requestId));
+        if (answer) {
+          opName = "OPTIONS";
+          status = answer.status;
+          if (!req.readableEnded) req.resume();
+          await send(res, answer, wire.method, requestId, service.name);
+          return;
+        }
+      }
       let op: OperationModel | undefined;
       if (rest) op = this.resolve(codec, model, opWire, service);
       const streaming = op !== undefined && hasStreamingInput(model, op);
@@ -102,11 +116,13 @@ export class Gateway {
       const auth = parseAuth(wire, { service: signingName, bodyRead });
       const principal = await this.authenticate(wire, auth, signingName, bodyRead);
 
+      let requestTrailers: Promise<Record<string, string>> | undefined;
       if (chunked) {
         const decoder = createAwsChunkedDecoder(
           wire,
           auth.kind === "anonymous" ? undefined : { parsed: auth, secretAccessKey: principal.secret },
         );
+        requestTrailers = decoder.trailers;
         // pipeline (not pipe) so that a client abort reaches the decoder and fails the upload.
         const decoded = pipeline(req, decoder, () => undefined);
         if (streamBody) wire.bodyStream = decoded;
@@ -137,6 +153,7 @@ export class Gateway {
         identity: this.runtime.identity,
         logger: this.runtime.logger,
         scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
+        ...(requestTrailers ? { requestTrailers } : {}),
       };
 
       opWire.body = wire.body;
@@ -156,6 +173,7 @@ export class Gateway {
       const output = ((await handler(ctx, input)) ?? {}) as Record<string, unknown>;
       const response = codec.serializeOutput(model, op, output, { requestId, method: wire.method });
       status = response.status;
+      await this.decorate(routed, hookWire, response, requestId);
       await send(res, response, wire.method, requestId, service.name);
     } catch (err) {
       const wireError = toWireError(err, this.runtime);
@@ -167,6 +185,7 @@ export class Gateway {
         return;
       }
       const response = renderError(routed, opName, wireError, requestId, wire);
+      await this.decorate(routed, hookWire, response, requestId);
       // Whatever of a request body was not read is dropped; the connection stays usable.
       if (!req.readableEnded) req.resume();
       await send(res, response, wire.method, requestId, routed?.service.name).catch(() => undefined);
@@ -199,6 +218,22 @@ export class Gateway {
           }
         }
       }
+    }
+  }
+
+  private hookEnv(requestId: string): HttpHookEnv {
+    return { requestId, clock: this.runtime.clock, storage: this.runtime.storage, logger: this.runtime.logger };
+  }
+
+  /** The service's `decorateResponse` hook, for a request that carries Origin (CORS headers). */
+  private async decorate(routed: Routed | undefined, req: WireRequest, response: WireResponse, requestId: string): Promise<void> {
+    const def = routed?.service.definition;
+    if (!def?.decorateResponse || req.headers["origin"] === undefined || req.method === "OPTIONS") return;
+    try {
+      await def.decorateResponse(req, response, this.hookEnv(requestId));
+    } catch (e) {
+      // Extra headers must never cost the response itself.
+      this.runtime.logger.warn(`decorating response ${requestId} failed: ${String(e)}`);
     }
   }
 

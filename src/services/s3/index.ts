@@ -2,21 +2,77 @@
 import { defineService } from "../../core/service.js";
 import type { S3Operations } from "../../generated/s3.js";
 import { handlers } from "./provider.js";
+import { bucketConfigHandlers } from "./provider-bucket-config.js";
+import { objectHandlers } from "./provider-objects.js";
+import { objectAuthorization } from "./object-facts.js";
+import { bucketFacts, s3ResourcePolicy } from "./bucket-policy.js";
+import { s3DecorateResponse, s3Preflight } from "./cors.js";
 
 const bucketArn = (input: Record<string, unknown>) => `arn:aws:s3:::${String(input.Bucket)}`;
 const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unknown>) => ({ action, resources: [bucketArn(input)] });
 
 export const s3 = defineService<S3Operations>({
   name: "s3",
-  handlers,
+  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers },
   anonymousByResourcePolicy: true,
+  // A bucket policy that denies everyone still lets the owning account's root fix it, as in AWS.
+  rootAlwaysAllowed: ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"],
+  // The bucket policy (with Block Public Access applied) and the bucket ACL's grants.
+  resourcePolicy: s3ResourcePolicy,
+  // CORS: preflight OPTIONS requests and CORS headers on responses to cross-origin requests.
+  preflight: s3Preflight,
+  decorateResponse: s3DecorateResponse,
   // S3's IAM actions differ from its operation names.
   authorization: {
     // Account-level actions are checked on arn:aws:s3:::* so statements on "*" and on every bucket both apply.
     ListBuckets: () => ({ action: "s3:ListAllMyBuckets", resources: ["arn:aws:s3:::*"] }),
     CreateBucket: onBucket("s3:CreateBucket"),
-    DeleteBucket: onBucket("s3:DeleteBucket"),
-    HeadBucket: onBucket("s3:ListBucket"),
-    GetBucketLocation: onBucket("s3:GetBucketLocation"),
+    // bucketFacts: on an existing bucket, authorization is decided against its owner's account.
+    DeleteBucket: bucketFacts("s3:DeleteBucket"),
+    HeadBucket: bucketFacts("s3:ListBucket"),
+    GetBucketLocation: bucketFacts("s3:GetBucketLocation"),
+    // Bucket configuration (provider-bucket-config.ts): deletes need the matching Put permission.
+    PutBucketTagging: bucketFacts("s3:PutBucketTagging"),
+    GetBucketTagging: bucketFacts("s3:GetBucketTagging"),
+    DeleteBucketTagging: bucketFacts("s3:PutBucketTagging"),
+    PutBucketCors: bucketFacts("s3:PutBucketCORS"),
+    GetBucketCors: bucketFacts("s3:GetBucketCORS"),
+    DeleteBucketCors: bucketFacts("s3:PutBucketCORS"),
+    PutBucketEncryption: bucketFacts("s3:PutEncryptionConfiguration"),
+    GetBucketEncryption: bucketFacts("s3:GetEncryptionConfiguration"),
+    DeleteBucketEncryption: bucketFacts("s3:PutEncryptionConfiguration"),
+    PutBucketOwnershipControls: bucketFacts("s3:PutBucketOwnershipControls"),
+    GetBucketOwnershipControls: bucketFacts("s3:GetBucketOwnershipControls"),
+    DeleteBucketOwnershipControls: bucketFacts("s3:PutBucketOwnershipControls"),
+    PutPublicAccessBlock: bucketFacts("s3:PutBucketPublicAccessBlock"),
+    GetPublicAccessBlock: bucketFacts("s3:GetBucketPublicAccessBlock"),
+    DeletePublicAccessBlock: bucketFacts("s3:PutBucketPublicAccessBlock"),
+    PutBucketAcl: bucketFacts("s3:PutBucketAcl", (input) => (input.ACL ? { "s3:x-amz-acl": String(input.ACL) } : {})),
+    GetBucketAcl: bucketFacts("s3:GetBucketAcl"),
+    PutBucketPolicy: bucketFacts("s3:PutBucketPolicy"),
+    GetBucketPolicy: bucketFacts("s3:GetBucketPolicy"),
+    DeleteBucketPolicy: bucketFacts("s3:DeleteBucketPolicy"),
+    GetBucketPolicyStatus: bucketFacts("s3:GetBucketPolicyStatus"),
+    PutBucketRequestPayment: bucketFacts("s3:PutBucketRequestPayment"),
+    GetBucketRequestPayment: bucketFacts("s3:GetBucketRequestPayment"),
+    PutBucketLogging: bucketFacts("s3:PutBucketLogging"),
+    GetBucketLogging: bucketFacts("s3:GetBucketLogging"),
+    PutBucketAccelerateConfiguration: bucketFacts("s3:PutAccelerateConfiguration"),
+    GetBucketAccelerateConfiguration: bucketFacts("s3:GetAccelerateConfiguration"),
+    PutBucketLifecycleConfiguration: bucketFacts("s3:PutLifecycleConfiguration"),
+    GetBucketLifecycleConfiguration: bucketFacts("s3:GetLifecycleConfiguration"),
+    DeleteBucketLifecycle: bucketFacts("s3:PutLifecycleConfiguration"),
+    PutBucketNotificationConfiguration: bucketFacts("s3:PutBucketNotification"),
+    GetBucketNotificationConfiguration: bucketFacts("s3:GetBucketNotification"),
+    PutBucketReplication: bucketFacts("s3:PutReplicationConfiguration"),
+    GetBucketReplication: bucketFacts("s3:GetReplicationConfiguration"),
+    DeleteBucketReplication: bucketFacts("s3:PutReplicationConfiguration"),
+    PutBucketWebsite: bucketFacts("s3:PutBucketWebsite"),
+    GetBucketWebsite: bucketFacts("s3:GetBucketWebsite"),
+    DeleteBucketWebsite: bucketFacts("s3:DeleteBucketWebsite"),
+    PutObjectLockConfiguration: bucketFacts("s3:PutBucketObjectLockConfiguration"),
+    GetObjectLockConfiguration: bucketFacts("s3:GetBucketObjectLockConfiguration"),
+    // Objects, listings and versioning (object-facts.ts).
+    ...objectAuthorization,
   },
 });

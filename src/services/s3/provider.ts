@@ -16,12 +16,21 @@ import { isKnownRegion } from "../../core/regions.js";
 import { S3Errors } from "./errors.js";
 import { BucketStore, type BucketRecord } from "./store.js";
 import { bucketNameProblem } from "./bucket-name.js";
+import { initialBucketConfig } from "./provider-bucket-config.js";
+import { clearBucketConfig, writeBucketConfig } from "./bucket-config-store.js";
+import { writeVersioning } from "./versioning.js";
 
 const store = (ctx: RequestContext) => new BucketStore(ctx.storage.metadata);
 
-async function ownedBucket(ctx: RequestContext, name: string): Promise<BucketRecord> {
+async function existingBucket(ctx: RequestContext, name: string): Promise<BucketRecord> {
   const bucket = await store(ctx).get(name);
   if (!bucket) throw new ServiceError(S3Errors.NoSuchBucket, undefined, { BucketName: name });
+  return bucket;
+}
+
+/** A bucket only its owner's account may act on, whatever a bucket policy grants. */
+async function ownedBucket(ctx: RequestContext, name: string): Promise<BucketRecord> {
+  const bucket = await existingBucket(ctx, name);
   if (bucket.account !== ctx.account) throw new ServiceError(S3Errors.AccessDenied);
   return bucket;
 }
@@ -52,11 +61,13 @@ export const handlers: Partial<S3Operations> = {
         "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
       );
     }
-    const existing = await store(ctx).create({
-      name,
-      account: ctx.account,
-      region,
-      created: ctx.clock.now().toISOString(),
+    // x-amz-acl / x-amz-grant-*, x-amz-object-ownership, x-amz-bucket-object-lock-enabled.
+    const initial = await initialBucketConfig(ctx, input);
+    const record: BucketRecord = { name, account: ctx.account, region, created: ctx.clock.now().toISOString() };
+    const existing = await store(ctx).create(record, async (tx) => {
+      await writeBucketConfig(tx, record, initial.configs);
+      // Object Lock needs versioning, which it turns on for good.
+      if (initial.versioning) await writeVersioning(tx, record, { status: "Enabled", bucketCreated: record.created });
     });
     if (existing) {
       throw new ServiceError(
@@ -69,12 +80,13 @@ export const handlers: Partial<S3Operations> = {
   },
 
   async HeadBucket(ctx, input) {
-    const bucket = await ownedBucket(ctx, input.Bucket);
+    // Another account's bucket was let through by its policy (authorization is cross-account).
+    const bucket = await existingBucket(ctx, input.Bucket);
     return { BucketRegion: bucket.region };
   },
 
   async GetBucketLocation(ctx, input) {
-    const bucket = await ownedBucket(ctx, input.Bucket);
+    const bucket = await existingBucket(ctx, input.Bucket);
     // us-east-1 buckets report an empty LocationConstraint, as in AWS.
     return bucket.region === "us-east-1" ? {} : { LocationConstraint: bucket.region };
   },
@@ -84,7 +96,7 @@ export const handlers: Partial<S3Operations> = {
     if (!(await store(ctx).isEmpty(bucket))) {
       throw new ServiceError(S3Errors.BucketNotEmpty, undefined, { BucketName: bucket.name });
     }
-    await store(ctx).delete(bucket);
+    await store(ctx).delete(bucket, (tx) => clearBucketConfig(tx, bucket));
   },
 
   async ListBuckets(ctx, input) {

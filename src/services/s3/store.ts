@@ -23,22 +23,28 @@ export class BucketStore {
     return this.metadata.table<BucketRecord>(NAMES, "buckets").get(name);
   }
 
-  /** Create atomically; returns the existing record instead when the name is taken. */
-  create(record: BucketRecord): Promise<BucketRecord | undefined> {
+  /**
+   * Create atomically; returns the existing record instead when the name is taken. `alongside`
+   * writes what else a new bucket starts with (its initial configuration) in the same transaction.
+   */
+  create(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<BucketRecord | undefined> {
     return this.metadata.transaction(async (tx: Tx) => {
       const names = tx.table<BucketRecord>(NAMES, "buckets");
       const existing = await names.get(record.name);
       if (existing) return existing;
       await names.put(record.name, record);
       await tx.table<BucketRecord>(accountScope(record.account), "account-buckets").put(record.name, record);
+      if (alongside) await alongside(tx);
       return undefined;
     });
   }
 
-  delete(record: BucketRecord): Promise<void> {
+  /** Delete atomically, with whatever `alongside` removes with it (the bucket's configuration). */
+  delete(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<void> {
     return this.metadata.transaction(async (tx: Tx) => {
       await tx.table(NAMES, "buckets").delete(record.name);
       await tx.table(accountScope(record.account), "account-buckets").delete(record.name);
+      if (alongside) await alongside(tx);
     });
   }
 
@@ -46,7 +52,10 @@ export class BucketStore {
     return this.metadata.table<BucketRecord>(accountScope(account), "account-buckets").list(options);
   }
 
-  /** Whether the bucket holds any object (objects arrive with the S3 object API). */
+  /**
+   * Whether the bucket holds no object, no version and no delete marker: every key with any
+   * version keeps its current one (object or delete marker) in `objects:<bucket>` (objects-store.ts).
+   */
   async isEmpty(record: BucketRecord): Promise<boolean> {
     const objects = this.metadata.table({ account: record.account, region: record.region, service: "s3" }, `objects:${record.name}`);
     return (await objects.list({ limit: 1 })).length === 0;
