@@ -378,6 +378,10 @@ async function storeBody(
   opts: { maxSize: number; expectedSize?: number; trailers?: Promise<Record<string, string>> },
 ): Promise<{ info: BlobInfo; checksum: NonNullable<UploadChecksumStream["result"]>["checksum"] }> {
   const hasher = new UploadChecksumStream(spec, opts);
+  // The blob store reports the stream's failure through put()'s promise; this listener keeps a
+  // failure that lands after the store stopped reading (a late checksum verdict) from surfacing
+  // as an uncaught 'error' event, which would take the whole process down.
+  hasher.on("error", () => undefined);
   link(body, hasher);
   let info: BlobInfo;
   try {
