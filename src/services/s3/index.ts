@@ -5,6 +5,7 @@ import { handlers } from "./provider.js";
 import { bucketConfigHandlers } from "./provider-bucket-config.js";
 import { objectHandlers } from "./provider-objects.js";
 import { objectAuthorization } from "./object-facts.js";
+import { multipartAuthorization, multipartHandlers } from "./multipart.js";
 import { bucketFacts, s3ResourcePolicy } from "./bucket-policy.js";
 import { s3DecorateResponse, s3Preflight } from "./cors.js";
 
@@ -13,7 +14,8 @@ const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unkno
 
 export const s3 = defineService<S3Operations>({
   name: "s3",
-  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers },
+  // multipartHandlers wraps GetObject / HeadObject / GetObjectAttributes for parts of multipart objects.
+  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers, ...multipartHandlers },
   anonymousByResourcePolicy: true,
   // A bucket policy that denies everyone still lets the owning account's root fix it, as in AWS.
   rootAlwaysAllowed: ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"],
@@ -74,5 +76,7 @@ export const s3 = defineService<S3Operations>({
     GetObjectLockConfiguration: bucketFacts("s3:GetBucketObjectLockConfiguration"),
     // Objects, listings and versioning (object-facts.ts).
     ...objectAuthorization,
+    // Multipart uploads (multipart.ts).
+    ...multipartAuthorization,
   },
 });

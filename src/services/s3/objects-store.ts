@@ -54,6 +54,15 @@ export interface ObjectVersion {
   tags?: [string, string][];
   checksum?: StoredChecksum;
   serverSideEncryption?: string;
+  /** Multipart objects: each part's size and checksum (multipart.ts), in part-number order. */
+  parts?: ObjectPart[];
+}
+
+/** One part of a completed multipart upload, as the object keeps it. */
+export interface ObjectPart {
+  size: number;
+  /** Base64 checksum of the part in the object's algorithm, when it has one. */
+  checksum?: string;
 }
 
 export function bucketScope(bucket: BucketRecord): Scope {

@@ -5,7 +5,8 @@
  * checksums.ts; conditional requests: conditional.ts.
  *
  * ## Gaps
- * - Multipart uploads (and so composite checksums, ObjectParts and partNumber > 1) are not here yet.
+ * - Multipart uploads live in multipart.ts, which also answers partNumber and ObjectParts for
+ *   multipart objects (wrapping GetObject, HeadObject and GetObjectAttributes).
  * - SSE: objects report SSE-S3 (AES256) or the requested aws:kms settings, but nothing is
  *   encrypted; bucket default-encryption configuration is not consulted. SSE-C is refused as on
  *   plain HTTP (which is how Nimbus is reached).
