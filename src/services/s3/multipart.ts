@@ -39,6 +39,7 @@
  * - Upload ids begin with the creation time, so a key's uploads list oldest first.
  * - Uploads without a checksum algorithm get S3's default: CRC64NVME, FULL_OBJECT.
  */
+import { checkCopySource } from "./copy-source.js";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { S3Operations } from "../../generated/s3.js";
@@ -60,7 +61,6 @@ import {
   type StoredChecksum,
   type UploadChecksums,
 } from "./checksums.js";
-import { evaluateConditions } from "./conditional.js";
 import { ObjectStore, escapeKey, installVersion, tablesOf, type ObjectVersion } from "./objects-store.js";
 import {
   afterKeyUploads,
@@ -88,7 +88,6 @@ const MIN_PART_BYTES = 5 * 1024 ** 2;
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 const MAX_LIST = 1000;
 const SSE_VALUES = new Set(["AES256", "aws:kms", "aws:kms:dsse"]);
-const ARCHIVED = new Set(["GLACIER", "DEEP_ARCHIVE"]);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -496,28 +495,7 @@ export const multipartHandlers: Partial<Ops> = {
           : new ServiceError(S3ObjectErrors.NoSuchKey, undefined, { Key: src.key });
       }
       const v = found.version;
-      if (v.deleteMarker) {
-        if (src.versionId !== undefined) {
-          throw new ServiceError(S3ObjectErrors.InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.");
-        }
-        throw new ServiceError(S3ObjectErrors.NoSuchKey, undefined, { Key: src.key });
-      }
-      if (v.storageClass && ARCHIVED.has(v.storageClass)) {
-        throw new ServiceError(S3ObjectErrors.InvalidObjectState, "Operation is not valid for the source object's storage class", { StorageClass: v.storageClass });
-      }
-      const ok = evaluateConditions(
-        {
-          ifMatch: input.CopySourceIfMatch,
-          ifNoneMatch: input.CopySourceIfNoneMatch,
-          ifModifiedSince: input.CopySourceIfModifiedSince,
-          ifUnmodifiedSince: input.CopySourceIfUnmodifiedSince,
-        },
-        { etag: v.etag!, lastModified: new Date(v.lastModified) },
-        ctx.clock.now(),
-      );
-      if (ok.outcome !== "ok") {
-        throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: `x-amz-copy-source-${ok.condition!.toLowerCase()}` });
-      }
+      checkCopySource(v, src, input, ctx.clock.now());
       const size = v.size!;
       if (wanted && wanted.end >= size) {
         throw new ServiceError(S3ObjectErrors.InvalidRange, `Range specified is not valid for source object of size: ${size}`, {

@@ -37,6 +37,7 @@
  *   the trailer is checked after the last byte and before anything is committed.
  * - encoding-type=url encodes keys the way botocore decodes them (unquote_plus: space as '+').
  */
+import { ARCHIVED, checkCopySource } from "./copy-source.js";
 import { Readable } from "node:stream";
 import type { S3Operations } from "../../generated/s3.js";
 import type { RequestContext } from "../../core/service.js";
@@ -90,7 +91,6 @@ export const STORAGE_CLASSES = [
   "SNOW",
   "EXPRESS_ONEZONE",
 ] as const;
-const ARCHIVED = new Set(["GLACIER", "DEEP_ARCHIVE"]);
 const SSE_VALUES = new Set(["AES256", "aws:kms", "aws:kms:dsse"]);
 
 // ---------------------------------------------------------------------------------------------
@@ -800,29 +800,7 @@ export const objectHandlers: Partial<Ops> = {
     }
     const srcVersioned = versioned(await readVersioning(ctx.storage.metadata, srcBucket));
     const found = await readableVersion(ctx, srcBucket, src.key, src.versionId, (v) => {
-      if (v.deleteMarker) {
-        if (src.versionId !== undefined) {
-          throw new ServiceError(S3ObjectErrors.InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.");
-        }
-        throw new ServiceError(S3ObjectErrors.NoSuchKey, undefined, { Key: src.key });
-      }
-      if (v.storageClass && ARCHIVED.has(v.storageClass)) {
-        throw new ServiceError(S3ObjectErrors.InvalidObjectState, "Operation is not valid for the source object's storage class", { StorageClass: v.storageClass });
-      }
-      const ok = evaluateConditions(
-        {
-          ifMatch: input.CopySourceIfMatch,
-          ifNoneMatch: input.CopySourceIfNoneMatch,
-          ifModifiedSince: input.CopySourceIfModifiedSince,
-          ifUnmodifiedSince: input.CopySourceIfUnmodifiedSince,
-        },
-        { etag: v.etag!, lastModified: new Date(v.lastModified) },
-        ctx.clock.now(),
-      );
-      if (ok.outcome !== "ok") {
-        const header = `x-amz-copy-source-${ok.condition!.toLowerCase()}`;
-        throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: header });
-      }
+      checkCopySource(v, src, input, ctx.clock.now());
       if (v.size! > MAX_COPY_BYTES) {
         throw new ServiceError(
           S3ObjectErrors.InvalidRequest,
