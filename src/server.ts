@@ -18,7 +18,7 @@ import { ServiceRegistry } from "./core/registry.js";
 import type { Runtime } from "./core/runtime.js";
 import { iamModeFromEnv, type IamMode } from "./core/authorization.js";
 import type { AuditSink } from "./core/audit.js";
-import type { ServiceDefinition } from "./core/service.js";
+import type { ServiceDefinition, ServiceRuntime } from "./core/service.js";
 import { SERVICES } from "./services/index.js";
 import { VERSION } from "./version.js";
 
@@ -98,20 +98,20 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     iamMode: options.iam ?? iamModeFromEnv(env.NIMBUS_IAM),
   };
   const registry = new ServiceRegistry(options.services ?? SERVICES);
-  for (const svc of registry.all()) {
-    await svc.definition.start?.({
-      clock: runtime.clock,
-      storage,
-      identity,
-      logger,
-      setPolicyDecider: (decider) => {
-        runtime.decider = decider;
-      },
-      setCredentialUseRecorder: (recorder) => {
-        runtime.recordCredentialUse = recorder;
-      },
-    });
-  }
+  // One object for every service's start and stop, so a service can tell its instances apart.
+  const serviceRuntime: ServiceRuntime = {
+    clock: runtime.clock,
+    storage,
+    identity,
+    logger,
+    setPolicyDecider: (decider) => {
+      runtime.decider = decider;
+    },
+    setCredentialUseRecorder: (recorder) => {
+      runtime.recordCredentialUse = recorder;
+    },
+  };
+  for (const svc of registry.all()) await svc.definition.start?.(serviceRuntime);
   const gateway = new Gateway(runtime, registry);
 
   const admin = async (req: IncomingMessage, res: ServerResponse, path: string) => {
@@ -227,7 +227,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
           server.close(() => r());
           server.closeAllConnections();
         });
-        for (const svc of registry.all()) await svc.definition.stop?.();
+        for (const svc of registry.all()) await svc.definition.stop?.(serviceRuntime);
         await storage.close();
         if (ephemeral) await rm(dataDir, { recursive: true, force: true });
       })();

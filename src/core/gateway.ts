@@ -16,7 +16,8 @@ import type { ProtocolCodec, WireError, WireRequest, WireResponse } from "../pro
 import { parseAuth, verify, createPayloadHashCheck, type ParsedSignature } from "../auth/sigv4.js";
 import { createAwsChunkedDecoder, isAwsChunked } from "../auth/aws-chunked.js";
 import { CommonErrors, ServiceError, isServiceError, type ErrorDef } from "./errors.js";
-import type { HttpHookEnv, Principal, RequestContext } from "./service.js";
+import type { FormUpload, FormUploadEnv, HttpHookEnv, Principal, RequestContext } from "./service.js";
+import type { Credential } from "./identity.js";
 import type { ServiceRegistry, LoadedService } from "./registry.js";
 import type { Runtime } from "./runtime.js";
 import { GLOBAL_REGION } from "./regions.js";
@@ -78,6 +79,7 @@ export class Gateway {
     let errorCode: string | undefined;
     // The request as operations see it (S3: path-style), for the service's HTTP hooks.
     let hookWire: WireRequest = wire;
+    let formUpload: FormUpload | undefined;
     try {
       routed = this.route(wire);
       const { service, protocol } = routed;
@@ -99,6 +101,28 @@ export class Gateway {
           status = answer.status;
           if (!req.readableEnded) req.resume();
           await send(res, answer, wire.method, requestId, service.name);
+          return;
+        }
+      }
+      // An HTML form upload (S3 POST object) carries its signature in the form, not the headers.
+      if (wire.method === "POST" && service.definition.formUpload && isUnsignedMultipartForm(wire)) {
+        const env: FormUploadEnv = {
+          ...this.hookEnv(requestId),
+          credential: async (accessKeyId, sessionToken) => {
+            const c = await this.credential(accessKeyId, sessionToken, signingName);
+            return { principal: c.principal, secretAccessKey: c.secretAccessKey };
+          },
+        };
+        formUpload = await service.definition.formUpload(opWire, req, env);
+        if (formUpload) {
+          opName = formUpload.operation;
+          inputForAudit = formUpload.input;
+          ctx = this.requestContext(requestId, service, opName, formUpload.region ?? DEFAULT_REGION, formUpload.principal, req, wire);
+          await this.authorization.authorize(ctx, service, protocol, opName, formUpload.input);
+          const response = await formUpload.run(ctx);
+          status = response.status;
+          await this.decorate(routed, hookWire, response, requestId);
+          await send(res, response, wire.method, requestId, service.name);
           return;
         }
       }
@@ -137,24 +161,8 @@ export class Gateway {
       if (!op) op = this.resolve(codec, model, opWire, service);
       opName = op.name;
       const region = auth.kind === "anonymous" ? DEFAULT_REGION : auth.region;
-      const account = principal.principal.account ?? this.runtime.options.account;
-      ctx = {
-        requestId,
-        service: service.name,
-        operation: op.name,
-        account,
-        region,
-        principal: principal.principal,
-        sourceIp: normalizeIp(req.socket.remoteAddress),
-        secureTransport: false,
-        endpoint: `http://${wire.headers["host"] ?? `${this.runtime.options.host}:${this.runtime.options.port}`}`,
-        clock: this.runtime.clock,
-        storage: this.runtime.storage,
-        identity: this.runtime.identity,
-        logger: this.runtime.logger,
-        scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
-        ...(requestTrailers ? { requestTrailers } : {}),
-      };
+      ctx = this.requestContext(requestId, service, op.name, region, principal.principal, req, wire);
+      if (requestTrailers) ctx.requestTrailers = requestTrailers;
 
       opWire.body = wire.body;
       if (wire.bodyStream) opWire.bodyStream = wire.bodyStream;
@@ -184,6 +192,7 @@ export class Gateway {
         res.destroy();
         return;
       }
+      formUpload?.abandon();
       const response = renderError(routed, opName, wireError, requestId, wire);
       await this.decorate(routed, hookWire, response, requestId);
       // Whatever of a request body was not read is dropped; the connection stays usable.
@@ -219,6 +228,51 @@ export class Gateway {
         }
       }
     }
+  }
+
+  /** An access key's credential if it may sign now: known, active, session token matching, unexpired. */
+  private async credential(accessKeyId: string, sessionToken: string | undefined, signingName: string): Promise<Credential> {
+    const unknownKey = unknownKeyError(signingName);
+    const credential = await this.runtime.identity.find(accessKeyId);
+    if (!credential || credential.status !== "Active") throw new ServiceError(unknownKey.def, unknownKey.message);
+    if (credential.sessionToken !== undefined || sessionToken !== undefined) {
+      if (credential.sessionToken !== sessionToken) {
+        throw new ServiceError(unknownKey.def, "The security token included in the request is invalid.");
+      }
+    }
+    if (credential.expiration && Date.parse(credential.expiration) <= this.runtime.clock.nowMs()) {
+      throw new ServiceError(CommonErrors.ExpiredToken, "The security token included in the request is expired");
+    }
+    return credential;
+  }
+
+  /** The request context handlers and authorization see. */
+  private requestContext(
+    requestId: string,
+    service: LoadedService,
+    operation: string,
+    region: string,
+    principal: Principal,
+    req: IncomingMessage,
+    wire: WireRequest,
+  ): RequestContext {
+    const account = principal.account ?? this.runtime.options.account;
+    return {
+      requestId,
+      service: service.name,
+      operation,
+      account,
+      region,
+      principal,
+      sourceIp: normalizeIp(req.socket.remoteAddress),
+      secureTransport: false,
+      endpoint: `http://${wire.headers["host"] ?? `${this.runtime.options.host}:${this.runtime.options.port}`}`,
+      clock: this.runtime.clock,
+      storage: this.runtime.storage,
+      identity: this.runtime.identity,
+      logger: this.runtime.logger,
+      scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
+    };
   }
 
   private hookEnv(requestId: string): HttpHookEnv {
@@ -310,17 +364,7 @@ export class Gateway {
     bodyRead: boolean,
   ): Promise<{ principal: Principal; secret: string }> {
     if (auth.kind === "anonymous") return { principal: { type: "anonymous" }, secret: "" };
-    const unknownKey = unknownKeyError(signingName);
-    const credential = await this.runtime.identity.find(auth.accessKeyId);
-    if (!credential || credential.status !== "Active") throw new ServiceError(unknownKey.def, unknownKey.message);
-    if (credential.sessionToken !== undefined || auth.sessionToken !== undefined) {
-      if (credential.sessionToken !== auth.sessionToken) {
-        throw new ServiceError(unknownKey.def, "The security token included in the request is invalid.");
-      }
-    }
-    if (credential.expiration && Date.parse(credential.expiration) <= this.runtime.clock.nowMs()) {
-      throw new ServiceError(CommonErrors.ExpiredToken, "The security token included in the request is expired");
-    }
+    const credential = await this.credential(auth.accessKeyId, auth.sessionToken, signingName);
     // Signing time is checked against the wall clock (clients sign with it), expiry of presigned
     // URLs against the injected clock so tests can make them expire by advancing it.
     const now = (auth as ParsedSignature).kind === "presigned" ? this.runtime.clock.now() : new Date();
@@ -415,6 +459,12 @@ function withHostBucket(wire: WireRequest): WireRequest {
   const bucket = hostBucket(wire.hostname);
   if (!bucket) return wire;
   return { ...wire, path: `/${encodeURIComponent(bucket)}${wire.path === "/" ? "" : wire.path}` };
+}
+
+/** A `multipart/form-data` request without header or query-string signature (an HTML form post). */
+function isUnsignedMultipartForm(wire: WireRequest): boolean {
+  if (!/^multipart\/form-data\s*;/i.test(wire.headers["content-type"] ?? "")) return false;
+  return wire.headers["authorization"] === undefined && !wire.query.some(([k]) => k === "X-Amz-Credential" || k === "X-Amz-Signature");
 }
 
 function hasStreamingInput(model: ServiceModel, op: OperationModel): boolean {

@@ -9,6 +9,7 @@ import type { BlobStore, MetadataStore, Scope } from "../storage/types.js";
 import type { IdentityStore } from "./identity.js";
 import type { PolicyDecider } from "./authorization.js";
 import type { WireRequest, WireResponse } from "../protocol/types.js";
+import type { Readable } from "node:stream";
 
 /** What temporary (STS) credentials carry about the session that made them. */
 export interface SessionInfo {
@@ -142,9 +143,19 @@ export interface ServiceDefinition {
    */
   preflight?(req: WireRequest, env: HttpHookEnv): Promise<WireResponse | undefined>;
   decorateResponse?(req: WireRequest, res: WireResponse, env: HttpHookEnv): Promise<void>;
+  /**
+   * An HTML form upload no model describes (S3 POST object): the gateway offers every unsigned
+   * `POST` with a `multipart/form-data` body to this hook before normal routing. The hook reads
+   * the form up to the file (never buffering the file), authenticates the form's own signature
+   * with `env.credential`, and returns the operation the request amounts to; the gateway then
+   * authorizes that operation for the principal exactly as for a signed request and calls `run`.
+   * Undefined (decided without reading the body) lets the request go on as usual.
+   */
+  formUpload?(req: WireRequest, body: Readable, env: FormUploadEnv): Promise<FormUpload | undefined>;
   /** Runs once, before the first request (e.g. to start schedulers). */
   start?(runtime: ServiceRuntime): Promise<void> | void;
-  stop?(): Promise<void> | void;
+  /** Runs once at shutdown, with the runtime `start` got (one process may run several Nimbus instances). */
+  stop?(runtime: ServiceRuntime): Promise<void> | void;
 }
 
 /** What the HTTP-level hooks get besides the request. */
@@ -153,6 +164,31 @@ export interface HttpHookEnv {
   clock: Clock;
   storage: Storage;
   logger: Logger;
+}
+
+/** What the `formUpload` hook gets besides the request: also the gateway's credential check. */
+export interface FormUploadEnv extends HttpHookEnv {
+  /**
+   * The credential of an access key, checked as for a signed request (known, active, session
+   * token matching, not expired); throws the service's error otherwise. The caller verifies the
+   * signature with the secret.
+   */
+  credential(accessKeyId: string, sessionToken: string | undefined): Promise<{ principal: Principal; secretAccessKey: string }>;
+}
+
+/** A form upload the `formUpload` hook took on: what the gateway authorizes, and the work. */
+export interface FormUpload {
+  /** The operation the upload amounts to (S3: PutObject), for authorization, audit and logs. */
+  operation: string;
+  /** Its input as that operation's authorization facts read it (the file stream not included). */
+  input: Record<string, unknown>;
+  principal: Principal;
+  /** The region the form was signed for (the default region when unsigned). */
+  region?: string;
+  /** Store and answer; called once authorization allowed the operation. */
+  run(ctx: RequestContext): Promise<WireResponse>;
+  /** Called instead of `run` when the request fails before it: let the rest of the body drain. */
+  abandon(): void;
 }
 
 export type CredentialUseRecorder = (accessKeyId: string, service: string, region: string, when: Date) => Promise<void>;

@@ -1,11 +1,12 @@
 /**
  * The checks a copy source must pass, shared by CopyObject and UploadPartCopy: not a delete
- * marker, not an archived storage class, and the x-amz-copy-source-if-* conditions.
+ * marker, not an archived storage class (unless restored), and the x-amz-copy-source-if-* conditions.
  */
 import { ServiceError } from "../../core/errors.js";
 import { S3ObjectErrors } from "./errors-objects.js";
 import { evaluateConditions } from "./conditional.js";
 import type { ObjectVersion } from "./objects-store.js";
+import { isArchivedNow } from "./restore.js";
 
 /** Storage classes whose bytes need RestoreObject before they can be read. */
 export const ARCHIVED = new Set(["GLACIER", "DEEP_ARCHIVE"]);
@@ -29,7 +30,7 @@ export function checkCopySource(
     }
     throw new ServiceError(S3ObjectErrors.NoSuchKey, undefined, { Key: src.key });
   }
-  if (v.storageClass && ARCHIVED.has(v.storageClass)) {
+  if (isArchivedNow(v, now)) {
     throw new ServiceError(S3ObjectErrors.InvalidObjectState, "Operation is not valid for the source object's storage class", { StorageClass: v.storageClass });
   }
   const ok = evaluateConditions(

@@ -8,6 +8,13 @@ import { objectAuthorization } from "./object-facts.js";
 import { multipartAuthorization, multipartHandlers } from "./multipart.js";
 import { bucketFacts, s3ResourcePolicy } from "./bucket-policy.js";
 import { s3DecorateResponse, s3Preflight } from "./cors.js";
+import { s3FormUpload } from "./post-upload.js";
+import { restoreHandlers } from "./restore.js";
+import { LifecycleRunner } from "./lifecycle-runner.js";
+import type { ServiceRuntime } from "../../core/service.js";
+
+/** Each Nimbus instance's lifecycle runner (lifecycle-runner.ts). */
+const lifecycleRunners = new WeakMap<ServiceRuntime, LifecycleRunner>();
 
 const bucketArn = (input: Record<string, unknown>) => `arn:aws:s3:::${String(input.Bucket)}`;
 const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unknown>) => ({ action, resources: [bucketArn(input)] });
@@ -15,7 +22,7 @@ const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unkno
 export const s3 = defineService<S3Operations>({
   name: "s3",
   // multipartHandlers wraps GetObject / HeadObject / GetObjectAttributes for parts of multipart objects.
-  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers, ...multipartHandlers },
+  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers, ...multipartHandlers, ...restoreHandlers },
   anonymousByResourcePolicy: true,
   // A bucket policy that denies everyone still lets the owning account's root fix it, as in AWS.
   rootAlwaysAllowed: ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"],
@@ -24,6 +31,18 @@ export const s3 = defineService<S3Operations>({
   // CORS: preflight OPTIONS requests and CORS headers on responses to cross-origin requests.
   preflight: s3Preflight,
   decorateResponse: s3DecorateResponse,
+  // Browser-based uploads: POST /<bucket> with a signed policy in a multipart form (post-upload.ts).
+  formUpload: s3FormUpload,
+  // Lifecycle rules are applied on clock advances and every minute of real time.
+  start(runtime) {
+    const runner = new LifecycleRunner(runtime);
+    lifecycleRunners.set(runtime, runner);
+    runner.start();
+  },
+  async stop(runtime) {
+    await lifecycleRunners.get(runtime)?.stop();
+    lifecycleRunners.delete(runtime);
+  },
   // S3's IAM actions differ from its operation names.
   authorization: {
     // Account-level actions are checked on arn:aws:s3:::* so statements on "*" and on every bucket both apply.

@@ -23,8 +23,8 @@
  *   (S3 answers 200 again for a while).
  * - Completion copies the bytes synchronously and sends nothing meanwhile (S3 sends whitespace to
  *   keep the connection alive); very large objects may hit a client's read timeout.
- * - Uploads in progress do not keep a bucket from being deleted and are not cleaned up with it;
- *   lifecycle AbortIncompleteMultipartUpload is not applied.
+ * - Uploads in progress do not keep a bucket from being deleted and are not cleaned up with it
+ *   (lifecycle AbortIncompleteMultipartUpload does abort them: lifecycle-runner.ts).
  * - Part checksums are not required in CompleteMultipartUpload when the upload declared an
  *   algorithm (S3 requires them for COMPOSITE uploads); when sent, they are compared.
  * - A COMPOSITE checksum sent in CompleteMultipartUpload's headers is not compared.

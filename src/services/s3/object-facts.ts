@@ -107,6 +107,8 @@ export const objectAuthorization: Record<string, Facts> = {
     return c;
   }),
   DeleteObjectTagging: objectFacts("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),
+  // RestoreObject has no version-specific action: s3:RestoreObject on the object ARN either way.
+  RestoreObject: objectFacts("s3:RestoreObject", undefined),
   ListObjects: listFacts("s3:ListBucket"),
   ListObjectsV2: listFacts("s3:ListBucket"),
   ListObjectVersions: listFacts("s3:ListBucketVersions"),

@@ -22,6 +22,7 @@ import type { BlobStore, Entry, MetadataStore, Scope, Table, Tx } from "../../st
 import { isServiceError } from "../../core/errors.js";
 import type { StoredChecksum } from "./checksums.js";
 import type { BucketRecord } from "./store.js";
+import type { RestoreState } from "./restore.js";
 
 export interface ObjectVersion {
   /** "null" or a generated id. */
@@ -56,6 +57,8 @@ export interface ObjectVersion {
   serverSideEncryption?: string;
   /** Multipart objects: each part's size and checksum (multipart.ts), in part-number order. */
   parts?: ObjectPart[];
+  /** GLACIER / DEEP_ARCHIVE: the latest RestoreObject request and its temporary copy (restore.ts). */
+  restore?: RestoreState;
 }
 
 /** One part of a completed multipart upload, as the object keeps it. */

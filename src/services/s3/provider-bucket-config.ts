@@ -11,8 +11,9 @@
  * ## Gaps
  * - The account-level Block Public Access settings belong to the S3 Control API, which Nimbus
  *   does not route; they are stored behind functions (public-access-block.ts) and honoured.
- * - Stored, not yet acted on: lifecycle rules (no scheduler yet: getLifecycleConfiguration is
- *   its entry point), event notifications (no delivery; destinations are not checked to exist),
+ * - Lifecycle rules are applied by lifecycle-runner.ts (on clock advances and every minute; its
+ *   own Gaps list what is not).
+ * - Stored, not yet acted on: event notifications (no delivery; destinations are not checked to exist),
  *   replication (nothing is copied), website (nothing is served), logging (no log objects are
  *   written), request payment (nobody is billed), Transfer Acceleration.
  * - Object ACLs, object ownership and default encryption / Object Lock retention on writes are

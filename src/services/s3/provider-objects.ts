@@ -11,7 +11,8 @@
  *   encrypted; bucket default-encryption configuration is not consulted. SSE-C is refused as on
  *   plain HTTP (which is how Nimbus is reached).
  * - ACL headers (x-amz-acl, x-amz-grant-*) are accepted and ignored; object lock headers too.
- * - RestoreObject does not exist, so GLACIER / DEEP_ARCHIVE objects cannot be read (InvalidObjectState).
+ * - GLACIER / DEEP_ARCHIVE objects are read only while restored (RestoreObject: restore.ts); the
+ *   other archive-like classes are served like STANDARD.
  * - The request checksum of DeleteObjects / PutObjectTagging bodies (Content-MD5, x-amz-checksum-*) is
  *   not verified (the model does not pass those headers to handlers).
  * - Authorization: CopyObject is checked as s3:PutObject on the destination only (the source's
@@ -37,9 +38,10 @@
  *   the trailer is checked after the last byte and before anything is committed.
  * - encoding-type=url encodes keys the way botocore decodes them (unquote_plus: space as '+').
  */
-import { ARCHIVED, checkCopySource } from "./copy-source.js";
+import { checkCopySource } from "./copy-source.js";
+import { isArchivedNow, restoreOutput } from "./restore.js";
 import { Readable } from "node:stream";
-import type { S3Operations } from "../../generated/s3.js";
+import type { PutObjectOutput, PutObjectRequest, S3Operations } from "../../generated/s3.js";
 import type { RequestContext } from "../../core/service.js";
 import { ServiceError, isServiceError } from "../../core/errors.js";
 import type { BlobInfo, Entry } from "../../storage/types.js";
@@ -557,81 +559,92 @@ function withDefined<T extends Record<string, unknown>>(o: T): T {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-export const objectHandlers: Partial<Ops> = {
-  async PutObject(ctx, input) {
-    const bucket = await bucketFor(ctx, input.Bucket);
-    const key = input.Key;
-    checkKey(key);
-    const chunked = ctx.requestTrailers !== undefined;
-    const declared = chunked ? input.DecodedContentLength : input.ContentLength;
-    if (declared === undefined) throw new ServiceError(S3ObjectErrors.MissingContentLength);
-    if (declared > MAX_PUT_BYTES) {
-      throw new ServiceError(S3ObjectErrors.EntityTooLarge, undefined, { ProposedSize: declared, MaxSizeAllowed: MAX_PUT_BYTES });
-    }
-    checkStorageClass(input.StorageClass);
-    checkWebsiteRedirect(input.WebsiteRedirectLocation);
-    checkSse(input, ctx);
-    const metadata = checkMetadata(input.Metadata);
-    const tags = parseTaggingHeader(input.Tagging);
-    if (input.IfNoneMatch !== undefined && input.IfNoneMatch.trim() !== "*") {
-      throw new ServiceError(S3ObjectErrors.NotImplemented, undefined, { Header: "If-None-Match" });
-    }
-    const spec = uploadChecksums({
-      headers: {
-        CRC32: input.ChecksumCRC32,
-        CRC32C: input.ChecksumCRC32C,
-        CRC64NVME: input.ChecksumCRC64NVME,
-        SHA1: input.ChecksumSHA1,
-        SHA256: input.ChecksumSHA256,
-      },
-      sdkAlgorithm: input.ChecksumAlgorithm,
-      trailer: input.Trailer,
-      contentMd5: input.ContentMD5,
-      chunked,
-    });
-    const conditional = input.IfMatch !== undefined || input.IfNoneMatch !== undefined;
-    if (conditional) {
-      // Fail fast, before the body is read; checked again at commit.
-      checkWriteConditions(input, await objectStore(ctx).tables(bucket).cur.get(key), false);
-    }
+/**
+ * PutObject's work, shared with browser POST uploads (post-upload.ts), whose file part has no
+ * length known in advance: with `lengthUnknown` a missing ContentLength is allowed and the body
+ * is only held to the 5 GiB limit as it streams.
+ */
+export async function putObject(
+  ctx: RequestContext,
+  input: PutObjectRequest,
+  opts: { lengthUnknown?: boolean } = {},
+): Promise<PutObjectOutput> {
+  const bucket = await bucketFor(ctx, input.Bucket);
+  const key = input.Key;
+  checkKey(key);
+  const chunked = ctx.requestTrailers !== undefined;
+  const declared = chunked ? input.DecodedContentLength : input.ContentLength;
+  if (declared === undefined && !opts.lengthUnknown) throw new ServiceError(S3ObjectErrors.MissingContentLength);
+  if (declared !== undefined && declared > MAX_PUT_BYTES) {
+    throw new ServiceError(S3ObjectErrors.EntityTooLarge, undefined, { ProposedSize: declared, MaxSizeAllowed: MAX_PUT_BYTES });
+  }
+  checkStorageClass(input.StorageClass);
+  checkWebsiteRedirect(input.WebsiteRedirectLocation);
+  checkSse(input, ctx);
+  const metadata = checkMetadata(input.Metadata);
+  const tags = parseTaggingHeader(input.Tagging);
+  if (input.IfNoneMatch !== undefined && input.IfNoneMatch.trim() !== "*") {
+    throw new ServiceError(S3ObjectErrors.NotImplemented, undefined, { Header: "If-None-Match" });
+  }
+  const spec = uploadChecksums({
+    headers: {
+      CRC32: input.ChecksumCRC32,
+      CRC32C: input.ChecksumCRC32C,
+      CRC64NVME: input.ChecksumCRC64NVME,
+      SHA1: input.ChecksumSHA1,
+      SHA256: input.ChecksumSHA256,
+    },
+    sdkAlgorithm: input.ChecksumAlgorithm,
+    trailer: input.Trailer,
+    contentMd5: input.ContentMD5,
+    chunked,
+  });
+  const conditional = input.IfMatch !== undefined || input.IfNoneMatch !== undefined;
+  if (conditional) {
+    // Fail fast, before the body is read; checked again at commit.
+    checkWriteConditions(input, await objectStore(ctx).tables(bucket).cur.get(key), false);
+  }
 
-    const { info, checksum } = await storeBody(ctx, toReadable(input.Body), spec, {
-      maxSize: MAX_PUT_BYTES,
-      expectedSize: declared,
-      ...(ctx.requestTrailers ? { trailers: ctx.requestTrailers } : {}),
-    });
-    const rec: ObjectVersion = withDefined({
-      versionId: "",
-      sortId: "",
-      lastModified: ctx.clock.now().toISOString(),
-      owner: ctx.principal.account ?? bucket.account,
-      blob: info.id,
-      size: info.size,
-      etag: `"${info.md5}"`,
-      sha256: info.sha256,
-      contentType: input.ContentType ?? "binary/octet-stream",
-      contentEncoding: storedContentEncoding(input.ContentEncoding),
-      contentDisposition: input.ContentDisposition,
-      contentLanguage: input.ContentLanguage,
-      cacheControl: input.CacheControl,
-      expires: input.Expires?.toISOString(),
-      websiteRedirectLocation: input.WebsiteRedirectLocation,
-      metadata,
-      storageClass: input.StorageClass && input.StorageClass !== "STANDARD" ? input.StorageClass : undefined,
-      tags,
-      checksum,
-      serverSideEncryption: input.ServerSideEncryption ?? "AES256",
-    });
-    const { versionId, mode } = await commitVersion(ctx, bucket, key, rec, conditional ? input : undefined);
-    return {
-      ETag: rec.etag,
-      [checksumMember(checksum.algorithm)]: checksum.value,
-      ChecksumType: checksum.type,
-      ServerSideEncryption: rec.serverSideEncryption,
-      ...(input.SSEKMSKeyId !== undefined ? { SSEKMSKeyId: input.SSEKMSKeyId } : {}),
-      ...(mode !== "unversioned" ? { VersionId: versionId } : {}),
-    };
-  },
+  const { info, checksum } = await storeBody(ctx, toReadable(input.Body), spec, {
+    maxSize: MAX_PUT_BYTES,
+    ...(declared !== undefined ? { expectedSize: declared } : {}),
+    ...(ctx.requestTrailers ? { trailers: ctx.requestTrailers } : {}),
+  });
+  const rec: ObjectVersion = withDefined({
+    versionId: "",
+    sortId: "",
+    lastModified: ctx.clock.now().toISOString(),
+    owner: ctx.principal.account ?? bucket.account,
+    blob: info.id,
+    size: info.size,
+    etag: `"${info.md5}"`,
+    sha256: info.sha256,
+    contentType: input.ContentType ?? "binary/octet-stream",
+    contentEncoding: storedContentEncoding(input.ContentEncoding),
+    contentDisposition: input.ContentDisposition,
+    contentLanguage: input.ContentLanguage,
+    cacheControl: input.CacheControl,
+    expires: input.Expires?.toISOString(),
+    websiteRedirectLocation: input.WebsiteRedirectLocation,
+    metadata,
+    storageClass: input.StorageClass && input.StorageClass !== "STANDARD" ? input.StorageClass : undefined,
+    tags,
+    checksum,
+    serverSideEncryption: input.ServerSideEncryption ?? "AES256",
+  });
+  const { versionId, mode } = await commitVersion(ctx, bucket, key, rec, conditional ? input : undefined);
+  return {
+    ETag: rec.etag,
+    [checksumMember(checksum.algorithm)]: checksum.value,
+    ChecksumType: checksum.type,
+    ServerSideEncryption: rec.serverSideEncryption,
+    ...(input.SSEKMSKeyId !== undefined ? { SSEKMSKeyId: input.SSEKMSKeyId } : {}),
+    ...(mode !== "unversioned" ? { VersionId: versionId } : {}),
+  };
+}
+
+export const objectHandlers: Partial<Ops> = {
+  PutObject: (ctx, input) => putObject(ctx, input),
 
   async GetObject(ctx, input) {
     const bucket = await bucketFor(ctx, input.Bucket);
@@ -646,7 +659,7 @@ export const objectHandlers: Partial<Ops> = {
     let range: { start: number; end: number } | undefined;
     const found = await readableVersion(ctx, bucket, key, input.VersionId, (v) => {
       if (v.deleteMarker) throw deleteMarkerError(key, v, input.VersionId !== undefined, "GET", withVersion);
-      if (v.storageClass && ARCHIVED.has(v.storageClass)) {
+      if (isArchivedNow(v, ctx.clock.now())) {
         throw new ServiceError(S3ObjectErrors.InvalidObjectState, undefined, { StorageClass: v.storageClass });
       }
       checkReadConditions(ctx, input, v, withVersion);
@@ -670,6 +683,7 @@ export const objectHandlers: Partial<Ops> = {
     const size = v.size!;
     return {
       ...objectOutput(v, withVersion, input.ChecksumMode, range === undefined),
+      ...restoreOutput(v, ctx.clock.now()),
       ...(v.tags?.length ? { TagCount: v.tags.length } : {}),
       ...(input.PartNumber !== undefined ? { PartsCount: 1 } : {}),
       ...overrides,
@@ -705,6 +719,7 @@ export const objectHandlers: Partial<Ops> = {
     }
     return {
       ...objectOutput(v, withVersion, input.ChecksumMode, range === undefined),
+      ...restoreOutput(v, ctx.clock.now()),
       ...(input.PartNumber !== undefined ? { PartsCount: 1 } : {}),
       ...overrides,
       ContentLength: range ? range.end - range.start + 1 : size,

@@ -48,6 +48,11 @@ export class BucketStore {
     });
   }
 
+  /** Every bucket of every account, in name order (the lifecycle runner walks them all). */
+  listAll(options: { after?: string; limit?: number } = {}) {
+    return this.metadata.table<BucketRecord>(NAMES, "buckets").list(options);
+  }
+
   list(account: string, options: { after?: string; prefix?: string; limit?: number }) {
     return this.metadata.table<BucketRecord>(accountScope(account), "account-buckets").list(options);
   }
