@@ -42,7 +42,8 @@
  *   (only ExpiredObjectDeleteMarker does).
  * - A delete marker removed in step 1's wake (its last non-current version expired) goes in the
  *   same pass; a version that step 2 makes non-current waits for a later pass.
- * - No event notifications (s3:LifecycleExpiration:*, s3:LifecycleTransition), no
+ * - Expirations send s3:LifecycleExpiration:* notifications (events.ts); transitions send no
+ *   s3:LifecycleTransition notification yet. No
  *   x-amz-expiration header on PUT / GET / HEAD, no Object Lock retention checks.
  * - Minimum storage durations and their early-deletion charges do not exist.
  * - Every pass reads every object of every bucket with a configuration (fine for emulator sizes).
@@ -56,6 +57,7 @@ import { ObjectStore, installVersion, keyOfVersionRow, removeVersion, tablesOf, 
 import { partPrefix, uploadTables, uploadRow, type UploadRecord } from "./multipart-store.js";
 import { newSortId, readVersioning } from "./versioning.js";
 import { DAY_MS, locateVersion, nextMidnightUtc } from "./restore.js";
+import { emitS3Event, serviceOrigin } from "./events.js";
 
 /** What a pass needs: the storage and somewhere to report problems. */
 export interface LifecycleEnv {
@@ -219,7 +221,11 @@ async function runBucket(
           const gone = await removeVersion(tt, k, v.versionId);
           return { value: !!gone, ...(gone?.blob ? { obsoleteBlobs: [gone.blob] } : {}) };
         });
-        if (removed) summary.noncurrentExpired++;
+        if (removed) {
+          summary.noncurrentExpired++;
+          // Event notification (events.ts).
+          emitS3Event(serviceOrigin(env, now), bucket, { eventName: "LifecycleExpiration:Delete", key: k, versionId: v.versionId });
+        }
         continue;
       }
       if (v.deleteMarker) continue;
@@ -251,7 +257,11 @@ async function runBucket(
         await removeVersion(tt, k, v.versionId);
         return { value: true };
       });
-      if (removed) summary.deleteMarkersRemoved++;
+      if (removed) {
+        summary.deleteMarkersRemoved++;
+        // Event notification (events.ts).
+        emitS3Event(serviceOrigin(env, now), bucket, { eventName: "LifecycleExpiration:Delete", key: k, versionId: v.versionId });
+      }
       continue;
     }
     const expire = applicable.some((r) => {
@@ -261,6 +271,7 @@ async function runBucket(
       return false;
     });
     if (expire) {
+      let markerVersion: string | undefined;
       const result = await store.mutate<"removed" | "marker" | "none">(async (tx) => {
         const tt = tablesOf(tx, bucket);
         const [ver, cur] = await Promise.all([readVersioning(tx, bucket), tt.cur.get(k)]);
@@ -278,12 +289,21 @@ async function runBucket(
           lastModified: now.toISOString(),
           owner: bucket.account,
         };
+        markerVersion = marker.versionId;
         return { value: "marker", obsoleteBlobs: await installVersion(tt, k, marker, cur, mode) };
       });
       if (result === "removed") summary.expired++;
       if (result === "marker") {
         summary.expired++;
         summary.deleteMarkersAdded++;
+      }
+      // Event notification (events.ts).
+      if (result !== "none") {
+        emitS3Event(serviceOrigin(env, now), bucket, {
+          eventName: result === "marker" ? "LifecycleExpiration:DeleteMarkerCreated" : "LifecycleExpiration:Delete",
+          key: k,
+          ...(result === "marker" && markerVersion !== undefined ? { versionId: markerVersion } : {}),
+        });
       }
       continue;
     }

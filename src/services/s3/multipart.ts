@@ -77,6 +77,7 @@ import {
 import { STORAGE_CLASSES, bucketFor, objectHandlers, parseCopySource, parseTaggingHeader } from "./provider-objects.js";
 import { s3UrlEncode } from "./listing.js";
 import { newSortId, readVersioning } from "./versioning.js";
+import { emitS3Event } from "./events.js";
 
 type Ops = S3Operations;
 
@@ -813,6 +814,14 @@ export const multipartHandlers: Partial<Ops> = {
       store.deleteBlobs([info.id]);
       throw e;
     }
+    // Event notification (events.ts): delivered after the response, never fails the request.
+    emitS3Event(ctx, bucket, {
+      eventName: "ObjectCreated:CompleteMultipartUpload",
+      key,
+      size: rec.size!,
+      etag: rec.etag,
+      ...(result.mode !== "unversioned" ? { versionId: result.versionId } : {}),
+    });
     return withDefined({
       Location: `${ctx.endpoint}/${bucket.name}/${key.split("/").map(encodeURIComponent).join("/")}`,
       Bucket: bucket.name,

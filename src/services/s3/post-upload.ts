@@ -192,7 +192,7 @@ async function prepare(bucket: string, form: ParsedForm, env: FormUploadEnv): Pr
     run: async (ctx) => {
       const body = range ? file.pipe(new LengthRangeCheck(range.min, range.max)) : file;
       if (range) file.once("error", (e) => body.destroy(e));
-      const out = await putObject(ctx, { ...input, Body: body } as unknown as PutObjectRequest, { lengthUnknown: true });
+      const out = await putObject(ctx, { ...input, Body: body } as unknown as PutObjectRequest, { lengthUnknown: true, eventName: "ObjectCreated:Post" }); // Post: its event name (events.ts)
       return respond(ctx, bucket, key, out.ETag ?? "", out.VersionId, f);
     },
   };

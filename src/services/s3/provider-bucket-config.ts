@@ -13,8 +13,10 @@
  *   does not route; they are stored behind functions (public-access-block.ts) and honoured.
  * - Lifecycle rules are applied by lifecycle-runner.ts (on clock advances and every minute; its
  *   own Gaps list what is not).
- * - Stored, not yet acted on: event notifications (no delivery; destinations are not checked to exist),
- *   replication (nothing is copied), website (nothing is served), logging (no log objects are
+ * - Event notifications are matched and handed to the delivery targets SQS / SNS / Lambda
+ *   register (events.ts; its Gaps list what is not sent); until a service registers, matches are
+ *   only counted and logged. Destinations are not checked to exist; EventBridge gets nothing.
+ * - Stored, not yet acted on: replication (nothing is copied), website (nothing is served), logging (no log objects are
  *   written), request payment (nobody is billed), Transfer Acceleration.
  * - Object ACLs, object ownership and default encryption / Object Lock retention on writes are
  *   the object API's (it reads getDefaultEncryption, getObjectLockConfiguration,
@@ -55,6 +57,7 @@ import type { GetBucketLifecycleConfigurationOutputRulesMember, S3Operations } f
 import type { RequestContext } from "../../core/service.js";
 import { ServiceError } from "../../core/errors.js";
 import { S3Errors } from "./errors.js";
+import { emitS3TestEvent } from "./events.js";
 import { ConfigErrors } from "./bucket-config-errors.js";
 import { BucketStore, type BucketRecord } from "./store.js";
 import {
@@ -390,6 +393,8 @@ export const bucketConfigHandlers: Partial<S3Operations> = {
     const config = validateNotification(input.NotificationConfiguration as unknown as Record<string, unknown>);
     if (Object.keys(config).length === 0) await configs(ctx).delete(bucket, "notification");
     else await configs(ctx).put(bucket, "notification", config);
+    // S3 sends s3:TestEvent to each destination of the new configuration (events.ts).
+    emitS3TestEvent(ctx, bucket, config);
   },
   async GetBucketNotificationConfiguration(ctx, input) {
     const bucket = await bucketOf(ctx, input);

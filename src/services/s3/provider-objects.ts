@@ -39,6 +39,7 @@
  * - encoding-type=url encodes keys the way botocore decodes them (unquote_plus: space as '+').
  */
 import { checkCopySource } from "./copy-source.js";
+import { emitS3Event } from "./events.js";
 import { isArchivedNow, restoreOutput } from "./restore.js";
 import { Readable } from "node:stream";
 import type { PutObjectOutput, PutObjectRequest, S3Operations } from "../../generated/s3.js";
@@ -567,7 +568,7 @@ function withDefined<T extends Record<string, unknown>>(o: T): T {
 export async function putObject(
   ctx: RequestContext,
   input: PutObjectRequest,
-  opts: { lengthUnknown?: boolean } = {},
+  opts: { lengthUnknown?: boolean; eventName?: string } = {},
 ): Promise<PutObjectOutput> {
   const bucket = await bucketFor(ctx, input.Bucket);
   const key = input.Key;
@@ -633,6 +634,14 @@ export async function putObject(
     serverSideEncryption: input.ServerSideEncryption ?? "AES256",
   });
   const { versionId, mode } = await commitVersion(ctx, bucket, key, rec, conditional ? input : undefined);
+  // Event notification (events.ts): delivered after the response, never fails the request.
+  emitS3Event(ctx, bucket, {
+    eventName: opts.eventName ?? "ObjectCreated:Put",
+    key,
+    size: rec.size!,
+    etag: rec.etag,
+    ...(mode !== "unversioned" ? { versionId } : {}),
+  });
   return {
     ETag: rec.etag,
     [checksumMember(checksum.algorithm)]: checksum.value,
@@ -733,6 +742,7 @@ export const objectHandlers: Partial<Ops> = {
     checkKey(key);
     checkVersionId(input.VersionId);
     const r = await deleteOne(ctx, bucket, key, input.VersionId, input.MFA);
+    emitDeleteEvent(ctx, bucket, key, input.VersionId, r); // event notification (events.ts)
     return withDefined({ DeleteMarker: r.deleteMarker ? true : undefined, VersionId: r.versionId });
   },
 
@@ -745,7 +755,9 @@ export const objectHandlers: Partial<Ops> = {
         try {
           checkKey(o.Key);
           checkVersionId(o.VersionId);
-          return { o, r: await deleteOne(ctx, bucket, o.Key, o.VersionId, input.MFA) };
+          const r = await deleteOne(ctx, bucket, o.Key, o.VersionId, input.MFA);
+          emitDeleteEvent(ctx, bucket, o.Key, o.VersionId, r); // event notification (events.ts)
+          return { o, r };
         } catch (e) {
           if (!isServiceError(e)) throw e;
           return { o, error: e };
@@ -851,6 +863,14 @@ export const objectHandlers: Partial<Ops> = {
       serverSideEncryption: input.ServerSideEncryption ?? "AES256",
     });
     const { versionId, mode } = await commitVersion(ctx, bucket, key, rec);
+    // Event notification (events.ts): delivered after the response, never fails the request.
+    emitS3Event(ctx, bucket, {
+      eventName: "ObjectCreated:Copy",
+      key,
+      size: rec.size!,
+      etag: rec.etag,
+      ...(mode !== "unversioned" ? { versionId } : {}),
+    });
     return {
       CopyObjectResult: {
         ETag: rec.etag,
@@ -1076,6 +1096,26 @@ export const objectHandlers: Partial<Ops> = {
     return { Status: rec.status, ...(rec.mfaDelete ? { MFADelete: rec.mfaDelete } : {}) };
   },
 };
+
+/**
+ * The event notification of a DeleteObject / DeleteObjects entry (events.ts): a delete marker
+ * made is ObjectRemoved:DeleteMarkerCreated, anything else (a version removed, an unversioned
+ * object deleted) ObjectRemoved:Delete.
+ */
+function emitDeleteEvent(
+  ctx: RequestContext,
+  bucket: BucketRecord,
+  key: string,
+  requestedVersion: string | undefined,
+  r: { deleteMarker?: boolean; versionId?: string },
+): void {
+  const markerMade = requestedVersion === undefined && r.deleteMarker;
+  emitS3Event(ctx, bucket, {
+    eventName: markerMade ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete",
+    key,
+    ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
+  });
+}
 
 /** DeleteObject's logic, shared with DeleteObjects. */
 async function deleteOne(

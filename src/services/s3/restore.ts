@@ -42,6 +42,7 @@ import { ObjectStore, tablesOf, versionRow, type ObjectVersion, type Tables } fr
 import { isWellFormedVersionId } from "./versioning.js";
 import { lookupBucket } from "./bucket-lookup.js";
 import { S3Errors } from "./errors.js";
+import { emitS3Event, emitS3EventWhenDue } from "./events.js";
 
 export const DAY_MS = 86_400_000;
 
@@ -147,7 +148,7 @@ export const restoreHandlers: Partial<S3Operations> = {
     if (tierText !== "Expedited" && tierText !== "Standard" && tierText !== "Bulk") throw new ServiceError(S3ObjectErrors.MalformedXML);
     const tier: RestoreTier = tierText;
 
-    return objectStore(ctx).mutate(async (tx) => {
+    const out = await objectStore(ctx).mutate(async (tx) => {
       const t = tablesOf(tx, bucket);
       const found = await locateVersion(t, key, versionId);
       if (!found || found.version.deleteMarker) {
@@ -192,7 +193,21 @@ export const restoreHandlers: Partial<S3Operations> = {
       const updated: ObjectVersion = { ...v, restore: next };
       if (found.table === "cur") await t.cur.put(found.row, updated);
       else await t.old.put(found.row, updated);
-      return { value: { StatusCode: statusCode } };
+      return { value: { StatusCode: statusCode, updated } };
     });
+    // Event notifications (events.ts): ObjectRestore:Post for a new restore, and
+    // ObjectRestore:Completed once the injected clock reaches its readyAt.
+    if (out.StatusCode === 202) {
+      const v = out.updated;
+      const versioned = v.versionId !== "null" ? { versionId: v.versionId } : {};
+      const base = { key, size: v.size!, etag: v.etag!, ...versioned };
+      emitS3Event(ctx, bucket, { eventName: "ObjectRestore:Post", ...base });
+      emitS3EventWhenDue(ctx, bucket, Date.parse(v.restore!.readyAt), () => ({
+        eventName: "ObjectRestore:Completed",
+        ...base,
+        restore: { expiry: v.restore!.expiry, storageClass: v.storageClass ?? "STANDARD" },
+      }));
+    }
+    return { StatusCode: out.StatusCode };
   },
 };
