@@ -18,6 +18,7 @@ import { ServiceRegistry } from "./core/registry.js";
 import type { Runtime } from "./core/runtime.js";
 import { iamModeFromEnv, type IamMode } from "./core/authorization.js";
 import type { AuditSink } from "./core/audit.js";
+import { DeliveryBus } from "./core/bus.js";
 import type { ServiceDefinition, ServiceRuntime } from "./core/service.js";
 import { SERVICES } from "./services/index.js";
 import { VERSION } from "./version.js";
@@ -55,8 +56,22 @@ export interface Nimbus {
   credentials: { accessKeyId: string; secretAccessKey: string };
   dataDir: string;
   clock: Clock;
+  /** Service-to-service deliveries of this instance (in-process tests may register targets). */
+  bus: DeliveryBus;
   addAuditSink(sink: AuditSink): () => void;
   stop(): Promise<void>;
+}
+
+/** A service route's request body (at most 10 MiB). */
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 10 * 1024 * 1024) throw new Error("request body over 10 MiB");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function readText(req: IncomingMessage): Promise<string> {
@@ -95,6 +110,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     storage,
     identity,
     audit: new Set(options.onAudit ? [options.onAudit] : []),
+    bus: new DeliveryBus(),
     iamMode: options.iam ?? iamModeFromEnv(env.NIMBUS_IAM),
   };
   const registry = new ServiceRegistry(options.services ?? SERVICES);
@@ -104,6 +120,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     storage,
     identity,
     logger,
+    bus: runtime.bus,
     setPolicyDecider: (decider) => {
       runtime.decider = decider;
     },
@@ -176,6 +193,29 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
         return json(200, { now: runtime.clock.now().toISOString() });
       }
     }
+    // A service's own routes: /_nimbus/<service>/<rest>.
+    const routed = /^\/_nimbus\/([a-z0-9-]+)\/(.*)$/.exec(path);
+    const owner = routed ? registry.all().find((s) => s.name === routed[1] && s.definition.nimbusRoutes) : undefined;
+    if (routed && owner) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await readBody(req);
+      const answer = await owner.definition.nimbusRoutes!(
+        { method: req.method ?? "GET", path: routed[2]!, query: url.searchParams, headers: req.headers, body, loopback: isLoopback(req.socket.remoteAddress) },
+        serviceRuntime,
+      );
+      if (answer) {
+        if (answer.json !== undefined) {
+          const text = JSON.stringify(answer.json);
+          res.writeHead(answer.status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...answer.headers });
+          res.end(text);
+        } else {
+          const bytes = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body ?? Buffer.alloc(0);
+          res.writeHead(answer.status, { "content-length": bytes.length, ...answer.headers });
+          res.end(req.method === "HEAD" ? undefined : bytes);
+        }
+        return;
+      }
+    }
     return json(404, { error: "NotFound", message: `No Nimbus route ${req.method} ${path}` });
   };
 
@@ -217,6 +257,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     credentials: { ...credentials },
     dataDir,
     clock: runtime.clock,
+    bus: runtime.bus,
     addAuditSink(sink) {
       runtime.audit.add(sink);
       return () => runtime.audit.delete(sink);

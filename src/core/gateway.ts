@@ -271,12 +271,13 @@ export class Gateway {
       storage: this.runtime.storage,
       identity: this.runtime.identity,
       logger: this.runtime.logger,
+      bus: this.runtime.bus,
       scope: { account, region: service.global ? GLOBAL_REGION : region, service: service.name },
     };
   }
 
   private hookEnv(requestId: string): HttpHookEnv {
-    return { requestId, clock: this.runtime.clock, storage: this.runtime.storage, logger: this.runtime.logger };
+    return { requestId, clock: this.runtime.clock, storage: this.runtime.storage, logger: this.runtime.logger, bus: this.runtime.bus };
   }
 
   /** The service's `decorateResponse` hook, for a request that carries Origin (CORS headers). */

@@ -4,6 +4,7 @@ import type { IdentityStore } from "./identity.js";
 import type { Logger } from "./logger.js";
 import type { CredentialUseRecorder, Storage } from "./service.js";
 import type { AuditSink } from "./audit.js";
+import type { DeliveryBus } from "./bus.js";
 
 export interface RuntimeOptions {
   host: string;
@@ -21,6 +22,8 @@ export interface Runtime {
   storage: Storage;
   identity: IdentityStore;
   audit: Set<AuditSink>;
+  /** Service-to-service deliveries (bus.ts). */
+  bus: DeliveryBus;
   /** The policy engine (IAM registers it at start); without one only root may act. */
   decider?: PolicyDecider;
   iamMode: IamMode;

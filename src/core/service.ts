@@ -10,6 +10,7 @@ import type { IdentityStore } from "./identity.js";
 import type { PolicyDecider } from "./authorization.js";
 import type { WireRequest, WireResponse } from "../protocol/types.js";
 import type { Readable } from "node:stream";
+import type { DeliveryBus } from "./bus.js";
 
 /** What temporary (STS) credentials carry about the session that made them. */
 export interface SessionInfo {
@@ -83,6 +84,8 @@ export interface RequestContext {
   /** The credential table (shared, cached): write access keys and sessions only through it. */
   identity: IdentityStore;
   logger: Logger;
+  /** Deliveries to other services' resources (S3 events to queues, SNS fan-out, ...). */
+  bus: DeliveryBus;
   /** Where this service keeps state for this request (global services use region aws-global). */
   scope: Scope;
   /**
@@ -152,6 +155,12 @@ export interface ServiceDefinition {
    * Undefined (decided without reading the body) lets the request go on as usual.
    */
   formUpload?(req: WireRequest, body: Readable, env: FormUploadEnv): Promise<FormUpload | undefined>;
+  /**
+   * Nimbus's own HTTP routes for this service, under `/_nimbus/<service>/` (e.g. SES's sent
+   * mailbox). `path` is the rest after that prefix. Unsigned; mutating routes answer only
+   * loopback clients.
+   */
+  nimbusRoutes?(req: NimbusRouteRequest, runtime: ServiceRuntime): Promise<NimbusRouteResponse | undefined>;
   /** Runs once, before the first request (e.g. to start schedulers). */
   start?(runtime: ServiceRuntime): Promise<void> | void;
   /** Runs once at shutdown, with the runtime `start` got (one process may run several Nimbus instances). */
@@ -164,6 +173,7 @@ export interface HttpHookEnv {
   clock: Clock;
   storage: Storage;
   logger: Logger;
+  bus: DeliveryBus;
 }
 
 /** What the `formUpload` hook gets besides the request: also the gateway's credential check. */
@@ -202,9 +212,31 @@ export interface ServiceRuntime {
   /** IAM registers here to learn when a long-term access key signs a request (last-used records). */
   setCredentialUseRecorder(recorder: CredentialUseRecorder): void;
   logger: Logger;
+  /** Service-to-service deliveries: services that own ARNs register their targets here at start. */
+  bus: DeliveryBus;
 }
 
 /** Helper to keep handler maps typed against a service's generated operation map. */
 export function defineService<Ops>(def: Omit<ServiceDefinition, "handlers"> & { handlers: Partial<Ops> }): ServiceDefinition {
   return def as unknown as ServiceDefinition;
+}
+
+/** A request to a service's own `/_nimbus/<service>/...` route. */
+export interface NimbusRouteRequest {
+  method: string;
+  /** The path after `/_nimbus/<service>/`, without the query. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** Whether the client is on loopback. */
+  loopback: boolean;
+}
+
+export interface NimbusRouteResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A JSON value (sent as application/json) or raw bytes/text with headers. */
+  json?: unknown;
+  body?: Buffer | string;
 }

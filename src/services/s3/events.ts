@@ -28,6 +28,7 @@
  */
 import type { RequestContext, Principal } from "../../core/service.js";
 import type { Logger } from "../../core/logger.js";
+import type { DeliveryBus } from "../../core/bus.js";
 import type { MetadataStore } from "../../storage/types.js";
 import type { BucketRecord } from "./store.js";
 import { getNotificationConfiguration, type NotificationConfig, type NotificationTarget } from "./bucket-config-store.js";
@@ -94,6 +95,8 @@ export interface S3ObjectChange {
 export interface S3EventOrigin {
   metadata: MetadataStore;
   logger: Logger;
+  /** The instance's delivery bus (SQS, SNS and Lambda take events from it once they exist). */
+  bus?: DeliveryBus;
   time: Date;
   principalId: string;
   sourceIp: string;
@@ -195,6 +198,7 @@ export function requestOrigin(ctx: RequestContext): S3EventOrigin {
   return {
     metadata: ctx.storage.metadata,
     logger: ctx.logger,
+    bus: ctx.bus,
     time: ctx.clock.now(),
     principalId: principalIdOf(ctx.principal),
     sourceIp: ctx.sourceIp,
@@ -204,11 +208,12 @@ export function requestOrigin(ctx: RequestContext): S3EventOrigin {
 }
 
 /** The origin of an event S3 causes itself (lifecycle expiration, restore completion). */
-export function serviceOrigin(env: { storage: { metadata: MetadataStore }; logger: Logger }, time: Date): S3EventOrigin {
+export function serviceOrigin(env: { storage: { metadata: MetadataStore }; logger: Logger; bus?: DeliveryBus }, time: Date): S3EventOrigin {
   const requestId = nextSequencer();
   return {
     metadata: env.storage.metadata,
     logger: env.logger,
+    bus: env.bus,
     time,
     principalId: "s3.amazonaws.com",
     sourceIp: "s3.amazonaws.com",
@@ -286,23 +291,35 @@ export function keyMatches(target: NotificationTarget, key: string): boolean {
   return true;
 }
 
-async function deliver(logger: Logger, bucket: string, kind: S3EventTargetKind, arn: string, message: S3EventMessage): Promise<void> {
-  const target = targets.get(kind);
+async function deliver(origin: S3EventOrigin, bucket: BucketRecord, kind: S3EventTargetKind, arn: string, message: S3EventMessage): Promise<void> {
+  const logger = origin.logger;
+  // A target registered in-process (tests) takes precedence over the instance's bus.
+  const bus = origin.bus;
+  const target: S3EventDeliver | undefined =
+    targets.get(kind) ??
+    (bus?.accepts(arn)
+      ? async (a, m) => {
+          await bus.deliver(a, {
+            body: JSON.stringify(m),
+            sender: { servicePrincipal: "s3.amazonaws.com", account: bucket.account, sourceArn: `arn:aws:s3:::${bucket.name}` },
+          });
+        }
+      : undefined);
   if (!target) {
     stats.undeliverable++;
-    logger.debug(`s3 events: bucket ${bucket}: no ${kind} target registered for ${arn}; event not delivered`);
+    logger.debug(`s3 events: bucket ${bucket.name}: no ${kind} target registered for ${arn}; event not delivered`);
   } else {
     try {
       await target(arn, message);
       stats.delivered++;
     } catch (e) {
       stats.failed++;
-      logger.warn(`s3 events: bucket ${bucket}: delivery to ${arn} failed: ${String(e)}`);
+      logger.warn(`s3 events: bucket ${bucket.name}: delivery to ${arn} failed: ${String(e)}`);
     }
   }
   for (const listener of listeners) {
     try {
-      listener({ kind, arn, bucket, message, delivered: !!target });
+      listener({ kind, arn, bucket: bucket.name, message, delivered: !!target });
     } catch {
       // An observer's failure is its own.
     }
@@ -327,7 +344,7 @@ export function emitS3Event(origin: S3EventOrigin | RequestContext, bucket: Buck
         if (!d.target.Events.some((e) => eventMatches(e, change.eventName))) continue;
         if (!keyMatches(d.target, change.key)) continue;
         const record = buildRecord(o, bucket, change, sequencer, d.target.Id);
-        await deliver(o.logger, bucket.name, d.kind, d.arn, { Records: [record] });
+        await deliver(o, bucket, d.kind, d.arn, { Records: [record] });
       }
     });
   } catch (e) {
@@ -350,7 +367,7 @@ export function emitS3TestEvent(ctx: RequestContext, bucket: BucketRecord, confi
   const list = destinations(config).filter((d) => !seen.has(d.arn) && seen.add(d.arn));
   if (list.length === 0) return;
   enqueue(bucket.name, o.logger, async () => {
-    for (const d of list) await deliver(o.logger, bucket.name, d.kind, d.arn, message);
+    for (const d of list) await deliver(o, bucket, d.kind, d.arn, message);
   });
 }
 

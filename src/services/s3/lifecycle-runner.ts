@@ -48,6 +48,7 @@
  * - Minimum storage durations and their early-deletion charges do not exist.
  * - Every pass reads every object of every bucket with a configuration (fine for emulator sizes).
  */
+import type { DeliveryBus } from "../../core/bus.js";
 import type { Logger } from "../../core/logger.js";
 import type { ServiceRuntime, Storage } from "../../core/service.js";
 import type { Entry } from "../../storage/types.js";
@@ -63,6 +64,8 @@ import { emitS3Event, serviceOrigin } from "./events.js";
 export interface LifecycleEnv {
   storage: Storage;
   logger: Logger;
+  /** Where lifecycle events are delivered (the runtime's bus). */
+  bus?: DeliveryBus;
 }
 
 /** What one pass did. */
