@@ -221,7 +221,8 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
 
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const url = req.url ?? "/";
-    if (url.startsWith("/_nimbus/")) {
+    // Website endpoints' path forms (/_nimbus/s3-website/...) are AWS-shaped requests: the gateway's.
+    if (url.startsWith("/_nimbus/") && !gateway.servesNimbusPath(url)) {
       const q = url.indexOf("?");
       admin(req, res, q === -1 ? url : url.slice(0, q)).catch((err: unknown) => {
         logger.error(`admin route failed: ${String(err)}`);

@@ -16,7 +16,7 @@ import type { ProtocolCodec, WireError, WireRequest, WireResponse } from "../pro
 import { parseAuth, verify, createPayloadHashCheck, type ParsedSignature } from "../auth/sigv4.js";
 import { createAwsChunkedDecoder, isAwsChunked } from "../auth/aws-chunked.js";
 import { CommonErrors, ServiceError, isServiceError, type ErrorDef } from "./errors.js";
-import type { FormUpload, FormUploadEnv, HttpHookEnv, Principal, RequestContext } from "./service.js";
+import type { FormUpload, FormUploadEnv, HttpHookEnv, Principal, RequestContext, WebsiteEnv } from "./service.js";
 import type { Credential } from "./identity.js";
 import type { ServiceRegistry, LoadedService } from "./registry.js";
 import type { Runtime } from "./runtime.js";
@@ -59,12 +59,20 @@ export { isLoopback };
 
 export class Gateway {
   private readonly authorization: Authorization;
+  /** Services with a `website` hook (S3 static website endpoints). */
+  private readonly websites: LoadedService[];
 
   constructor(
     private readonly runtime: Runtime,
     private readonly registry: ServiceRegistry,
   ) {
     this.authorization = new Authorization(runtime);
+    this.websites = registry.all().filter((s) => s.definition.website);
+  }
+
+  /** Whether a `/_nimbus/...` URL is a website endpoint's path form, which this gateway serves. */
+  servesNimbusPath(url: string): boolean {
+    return this.websites.some((s) => url.startsWith(s.definition.website!.pathPrefix));
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -81,6 +89,22 @@ export class Gateway {
     let hookWire: WireRequest = wire;
     let formUpload: FormUpload | undefined;
     try {
+      // A static website request (S3 website endpoint): anonymous, answered whole by the hook.
+      const site = this.websites.length ? this.websites.find((s) => s.definition.website!.matches(wire)) : undefined;
+      if (site) {
+        routed = { service: site, protocol: protocolFor(site, false) };
+        opName = "Website";
+        const env = this.websiteEnv(requestId, site, routed.protocol, req, wire, (c, op, input) => {
+          ctx = c;
+          opName = op;
+          inputForAudit = input;
+        });
+        const response = await site.definition.website!.serve(wire, env);
+        status = response.status;
+        if (!req.readableEnded) req.resume();
+        await send(res, response, wire.method, requestId, site.name);
+        return;
+      }
       routed = this.route(wire);
       const { service, protocol } = routed;
       const codec = codecFor(protocol);
@@ -278,6 +302,46 @@ export class Gateway {
 
   private hookEnv(requestId: string): HttpHookEnv {
     return { requestId, clock: this.runtime.clock, storage: this.runtime.storage, logger: this.runtime.logger, bus: this.runtime.bus };
+  }
+
+  /** What a `website` hook may do: run the service's operations for the anonymous visitor. */
+  private websiteEnv(
+    requestId: string,
+    service: LoadedService,
+    protocol: ProtocolName,
+    req: IncomingMessage,
+    wire: WireRequest,
+    track: (ctx: RequestContext, operation: string, input: Record<string, unknown>) => void,
+  ): WebsiteEnv {
+    const codec = codecFor(protocol);
+    const anonymous = (operation: string) =>
+      this.requestContext(requestId, service, operation, DEFAULT_REGION, { type: "anonymous" }, req, wire);
+    return {
+      ...this.hookEnv(requestId),
+      invoke: async (operation, opWire) => {
+        const model = service.model();
+        const op = model.operations[operation];
+        if (!op) throw new ServiceError(CommonErrors.InternalFailure, `No operation ${operation} in ${service.name}.`);
+        const ctx = anonymous(operation);
+        const input = codec.parseInput(model, op, opWire);
+        track(ctx, operation, input);
+        validateInput(model, op, input, protocol);
+        await this.authorization.authorize(ctx, service, protocol, operation, input);
+        const handler = service.definition.handlers[operation];
+        if (!handler) throw new ServiceError(CommonErrors.NotImplemented, `${operation} is not implemented in Nimbus.`);
+        const output = ((await handler(ctx, input)) ?? {}) as Record<string, unknown>;
+        return codec.serializeOutput(model, op, output, { requestId, method: opWire.method });
+      },
+      allowed: async (operation, input) => {
+        try {
+          await this.authorization.authorize(anonymous(operation), service, protocol, operation, input);
+          return true;
+        } catch (e) {
+          if (isServiceError(e) && e.status === 403) return false;
+          throw e;
+        }
+      },
+    };
   }
 
   /** The service's `decorateResponse` hook, for a request that carries Origin (CORS headers). */

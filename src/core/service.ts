@@ -156,6 +156,14 @@ export interface ServiceDefinition {
    */
   formUpload?(req: WireRequest, body: Readable, env: FormUploadEnv): Promise<FormUpload | undefined>;
   /**
+   * Static website hosting no model describes (S3 website endpoints): a request the hook's
+   * `matches` claims (by its Host, or by a path under the hook's `pathPrefix` below `/_nimbus/`)
+   * skips operation routing and SigV4; `serve` answers it whole (errors included, in its own
+   * format), reading resources only through `env.invoke`, which runs operations for the anonymous
+   * visitor through the usual parse -> authorize -> handler -> serialize path.
+   */
+  website?: WebsiteHook;
+  /**
    * Nimbus's own HTTP routes for this service, under `/_nimbus/<service>/` (e.g. SES's sent
    * mailbox). `path` is the rest after that prefix. Unsigned; mutating routes answer only
    * loopback clients.
@@ -184,6 +192,27 @@ export interface FormUploadEnv extends HttpHookEnv {
    * signature with the secret.
    */
   credential(accessKeyId: string, sessionToken: string | undefined): Promise<{ principal: Principal; secretAccessKey: string }>;
+}
+
+/** The `website` hook of a service definition. */
+export interface WebsiteHook {
+  /** Nimbus's path form of the endpoint (for clients without wildcard DNS), e.g. `/_nimbus/s3-website/`. */
+  pathPrefix: string;
+  /** Whether a request is for a website endpoint (its Host, or a path under `pathPrefix`). Cheap: runs on every request. */
+  matches(req: WireRequest): boolean;
+  serve(req: WireRequest, env: WebsiteEnv): Promise<WireResponse>;
+}
+
+/** What the `website` hook gets besides the request. */
+export interface WebsiteEnv extends HttpHookEnv {
+  /**
+   * Runs an operation of the service for an anonymous caller: its input parsed from `req` by the
+   * service's rest protocol, validated, authorized as any unsigned request (resource policies
+   * only), handled, and its output serialized. Throws the operation's `ServiceError`.
+   */
+  invoke(operation: string, req: WireRequest): Promise<WireResponse>;
+  /** Whether an anonymous caller may call `operation` with `input` (authorization alone). */
+  allowed(operation: string, input: Record<string, unknown>): Promise<boolean>;
 }
 
 /** A form upload the `formUpload` hook took on: what the gateway authorizes, and the work. */

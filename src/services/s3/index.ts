@@ -9,6 +9,7 @@ import { multipartAuthorization, multipartHandlers } from "./multipart.js";
 import { bucketFacts, s3ResourcePolicy } from "./bucket-policy.js";
 import { s3DecorateResponse, s3Preflight } from "./cors.js";
 import { s3FormUpload } from "./post-upload.js";
+import { s3Website } from "./website.js";
 import { restoreHandlers } from "./restore.js";
 import { LifecycleRunner } from "./lifecycle-runner.js";
 import type { ServiceRuntime } from "../../core/service.js";
@@ -33,6 +34,8 @@ export const s3 = defineService<S3Operations>({
   decorateResponse: s3DecorateResponse,
   // Browser-based uploads: POST /<bucket> with a signed policy in a multipart form (post-upload.ts).
   formUpload: s3FormUpload,
+  // Static website endpoints: <bucket>.s3-website.localhost and /_nimbus/s3-website/<bucket>/ (website.ts).
+  website: s3Website,
   // Lifecycle rules are applied on clock advances and every minute of real time.
   start(runtime) {
     const runner = new LifecycleRunner(runtime);

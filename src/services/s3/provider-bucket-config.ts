@@ -16,7 +16,8 @@
  * - Event notifications are matched and handed to the delivery targets SQS / SNS / Lambda
  *   register (events.ts; its Gaps list what is not sent); until a service registers, matches are
  *   only counted and logged. Destinations are not checked to exist; EventBridge gets nothing.
- * - Stored, not yet acted on: replication (nothing is copied), website (nothing is served), logging (no log objects are
+ * - Website configurations are served by the website endpoints (website.ts).
+ * - Stored, not yet acted on: replication (nothing is copied), logging (no log objects are
  *   written), request payment (nobody is billed), Transfer Acceleration.
  * - Object ACLs, object ownership and default encryption / Object Lock retention on writes are
  *   the object API's (it reads getDefaultEncryption, getObjectLockConfiguration,
