@@ -287,6 +287,17 @@ export function describeMetadataStore(name: string, makeFixture: () => Promise<B
         expect(await store.table({ ...A, account: "222222222222" }, "t").delete("shared")).toBe(true);
         expect(await store.table({ ...A, region: "eu-west-1" }, "t").get("shared")).toBe(1 + 1);
       });
+
+      it("lists the scopes of a service that hold keys in a table", async () => {
+        await store.table({ ...A, account: "333333333333", service: "logs" }, "groups").put("g", 1);
+        await store.table({ ...A, region: "eu-west-1", service: "logs" }, "groups").put("g", 1);
+        await store.table({ ...A, service: "logs" }, "other").put("g", 1);
+        expect(await store.scopes("logs", "groups")).toEqual([
+          { account: "333333333333", region: A.region, service: "logs" },
+          { account: A.account, region: "eu-west-1", service: "logs" },
+        ].sort((x, y) => (x.account + x.region < y.account + y.region ? -1 : 1)));
+        expect(await store.scopes("logs", "none")).toEqual([]);
+      });
     });
 
     describe("transactions", () => {

@@ -495,6 +495,13 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  async scopes(service: string, table: string): Promise<Scope[]> {
+    const rows = this.reader
+      .prepare("SELECT DISTINCT account, region FROM kv WHERE service = ? AND tbl = ? ORDER BY account, region")
+      .all(service, table) as { account: string; region: string }[];
+    return rows.map((r) => ({ account: r.account, region: r.region, service }));
+  }
+
   async reset(): Promise<void> {
     this.checkOutside();
     await this.write(() => this.w.clearAll.run());

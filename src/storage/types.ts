@@ -60,6 +60,8 @@ export interface MetadataStore {
    * inside `fn`, use only the `tx` handle (not the store) for reads and writes.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Every scope of `service` that holds at least one key in `table` (background jobs walk these). */
+  scopes(service: string, table: string): Promise<Scope[]>;
   /** Wipe all state (POST /_nimbus/reset). */
   reset(): Promise<void>;
   close(): Promise<void>;

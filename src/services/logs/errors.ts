@@ -13,4 +13,5 @@ export const LogsErrors = {
     message: "The specified log group does not exist.",
   },
   InvalidParameterException: { code: "InvalidParameterException", status: 400 },
+  LimitExceededException: { code: "LimitExceededException", status: 400, message: "Resource limit exceeded." },
 } satisfies Record<string, ErrorDef>;
