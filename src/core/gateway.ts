@@ -376,7 +376,7 @@ export class Gateway {
     const formBody = (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
     const hasAction = req.query.some(([k]) => k === "Action");
     if (scope) {
-      const service = reg.bySigningName(scope.service);
+      const service = reg.bySigningName(scope.service, req.path);
       if (!service) {
         throw new ServiceError(
           CommonErrors.NotImplemented,

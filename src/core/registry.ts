@@ -36,6 +36,8 @@ export class ServiceRegistry {
   private readonly shapeNames = new Map<string, LoadedService>();
   private readonly signing = new Map<string, LoadedService>();
   private readonly anonymousActions = new Map<string, LoadedService>();
+  /** Services reached by a path prefix under a signing name another service also uses. */
+  private readonly prefixed: LoadedService[] = [];
 
   /**
    * Every service of models/services.json is routed; one without a definition answers every
@@ -53,7 +55,8 @@ export class ServiceRegistry {
         this.targets.set(index.targetPrefix, svc);
         this.shapeNames.set(index.targetPrefix, svc);
       }
-      if (!this.signing.has(index.signingName)) this.signing.set(index.signingName, svc);
+      if (index.manifest.pathPrefix) this.prefixed.push(svc);
+      else if (!this.signing.has(index.signingName)) this.signing.set(index.signingName, svc);
       for (const op of def.anonymousOperations ?? []) this.anonymousActions.set(op, svc);
     }
   }
@@ -71,8 +74,14 @@ export class ServiceRegistry {
   byServiceShapeName(name: string): LoadedService | undefined {
     return this.shapeNames.get(name);
   }
-  bySigningName(name: string): LoadedService | undefined {
-    return this.signing.get(name);
+  /** The service signed as `name`; `path` picks out services with a `pathPrefix` (SES v2, S3 Control). */
+  bySigningName(name: string, path?: string): LoadedService | undefined {
+    if (path !== undefined) {
+      for (const svc of this.prefixed) {
+        if (svc.signingName === name && path.startsWith(svc.index.manifest.pathPrefix!)) return svc;
+      }
+    }
+    return this.signing.get(name) ?? this.prefixed.find((s) => s.signingName === name && path === undefined);
   }
   /** The service an unsigned query request with this Action may go to. */
   byQueryAction(action: string): LoadedService | undefined {

@@ -133,6 +133,11 @@ export interface ServiceManifestEntry {
   model: string;
   overlay?: string;
   global?: boolean;
+  /**
+   * For services that share a signing name with another (SES v2 with SES, S3 Control with S3):
+   * requests whose path starts with this prefix go to this service.
+   */
+  pathPrefix?: string;
 }
 
 const require = createRequire(import.meta.url);
