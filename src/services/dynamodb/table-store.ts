@@ -1,0 +1,465 @@
+/**
+ * DynamoDB storage: table metadata and items. Everything that writes an item goes through
+ * `writeItems` here — PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems,
+ * PartiQL, TTL deletions, restores, replication.
+ *
+ * ## Tables of the metadata store (scope: account + region, service "dynamodb")
+ *
+ *   tables                     table name -> TableRecord (the TableDescription, kept as AWS shows it)
+ *   table-stats                TableId -> { itemCount, sizeBytes }   (kept exact on every write)
+ *   items:<TableId>            itemStorageKey -> StoredItem
+ *   index:<TableId>:<Index>    indexStorageKey -> StoredItem (the whole item; projected on read)
+ *
+ * Tables are addressed by TableId, not name, so a dropped table's rows never leak into a new
+ * table of the same name. Keys use key-encoding.ts: an item's storage key is the encoded partition
+ * key then the encoded sort key; an index entry's key is the index's partition and sort key
+ * followed by the item's storage key (so entries with equal index keys stay distinct and ordered
+ * by table key). Items missing an index key attribute are not in that index (sparse indexes).
+ *
+ * ## The write path
+ *
+ *     const result = await writeItems(metadata, scope, nowMs, async (w) => {
+ *       const old = await w.get(table, key);          // sees this batch's earlier writes
+ *       if (!ok(old)) throw conditionFailed;          // throw BEFORE writing: nothing lands
+ *       w.put(table, newItem);                        // or w.delete(table, key, { userIdentity })
+ *       return whatever;
+ *     });
+ *
+ * `fn` runs inside one SQLite transaction. `put`/`delete` are buffered and applied only when `fn`
+ * returns, so an `fn` that throws leaves nothing behind, whatever it did before throwing.
+ * Applying a change maintains every index, the table stats and then calls each registered
+ * `ItemChangeListener` with the change, inside the same transaction: a listener's own writes
+ * (stream records, replication queues) commit or roll back with the item. Concurrent
+ * `writeItems` calls are group-committed: those queued while a transaction runs share the next
+ * one (one fsync), each `fn` still seeing the writes of those before it, so the outcome is the
+ * same as running them one after another in arrival order.
+ *
+ * A listener that throws fails the whole group; each `fn` of the group is then retried in a
+ * transaction of its own so only the guilty write is rejected.
+ */
+import type { MetadataStore, Scope, Table, Tx } from "../../storage/types.js";
+import type { AttributeMap, AttributeValue, Item, ScalarType } from "./attribute-value.js";
+import { itemSize } from "./item-size.js";
+import { encodeKeyValue } from "./key-encoding.js";
+
+// ---------------------------------------------------------------------------------------------
+// Table metadata
+
+export interface KeySchemaElement {
+  AttributeName: string;
+  KeyType: "HASH" | "RANGE";
+}
+
+export interface AttributeDefinition {
+  AttributeName: string;
+  AttributeType: ScalarType;
+}
+
+export interface Projection {
+  ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE";
+  NonKeyAttributes?: string[];
+}
+
+export interface ThroughputRecord {
+  ReadCapacityUnits: number;
+  WriteCapacityUnits: number;
+  LastIncreaseDateTime?: number;
+  LastDecreaseDateTime?: number;
+  NumberOfDecreasesToday: number;
+}
+
+export interface IndexRecord {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: Projection;
+  IndexArn: string;
+  /** GSIs only: ACTIVE, CREATING (backfilling), DELETING. */
+  IndexStatus?: string;
+  Backfilling?: boolean;
+  /** GSIs of PROVISIONED tables only. */
+  ProvisionedThroughput?: ThroughputRecord;
+}
+
+export interface TableRecord {
+  TableName: string;
+  TableId: string;
+  TableArn: string;
+  /** Epoch milliseconds. */
+  CreationDateTime: number;
+  TableStatus: "CREATING" | "ACTIVE" | "UPDATING" | "DELETING" | "ARCHIVED";
+  KeySchema: KeySchemaElement[];
+  AttributeDefinitions: AttributeDefinition[];
+  BillingMode: "PROVISIONED" | "PAY_PER_REQUEST";
+  /** When the billing mode was last changed (epoch ms), for BillingModeSummary. */
+  BillingModeLastUpdate?: number;
+  ProvisionedThroughput: ThroughputRecord;
+  LocalSecondaryIndexes?: IndexRecord[];
+  GlobalSecondaryIndexes?: IndexRecord[];
+  StreamSpecification?: { StreamEnabled: boolean; StreamViewType?: string };
+  LatestStreamArn?: string;
+  LatestStreamLabel?: string;
+  SSEDescription?: { Status: string; SSEType?: string; KMSMasterKeyArn?: string };
+  TableClass?: string;
+  DeletionProtectionEnabled: boolean;
+  Tags: { Key: string; Value: string }[];
+  TimeToLive?: { AttributeName: string; TimeToLiveStatus: "ENABLED" | "DISABLED" | "ENABLING" | "DISABLING" };
+  /** Free-form state other modules keep on the table (PITR, replicas, ...), by module name. */
+  extensions?: Record<string, unknown>;
+}
+
+/** What a change listener is told about the table. */
+export interface TableRef {
+  name: string;
+  arn: string;
+  tableId: string;
+  keySchema: KeySchemaElement[];
+}
+
+type Source = MetadataStore | Tx;
+
+const tablesOf = (source: Source, scope: Scope) => source.table<TableRecord>(scope, "tables");
+const statsOf = (source: Source, scope: Scope) => source.table<TableStats>(scope, "table-stats");
+
+export interface TableStats {
+  itemCount: number;
+  sizeBytes: number;
+}
+
+export function getTable(source: Source, scope: Scope, name: string): Promise<TableRecord | undefined> {
+  return tablesOf(source, scope).get(name);
+}
+
+export function putTable(source: Source, scope: Scope, table: TableRecord): Promise<void> {
+  return tablesOf(source, scope).put(table.TableName, table);
+}
+
+/** Removes the table record, its items, its index entries and its stats (in one transaction). */
+export async function dropTable(metadata: MetadataStore, scope: Scope, table: TableRecord): Promise<void> {
+  await metadata.transaction(async (tx) => {
+    await tablesOf(tx, scope).delete(table.TableName);
+    await statsOf(tx, scope).delete(table.TableId);
+    await itemsTable(tx, scope, table).clear();
+    for (const index of allIndexes(table)) await indexTable(tx, scope, table, index.IndexName).clear();
+  });
+}
+
+export async function listTableNames(source: Source, scope: Scope, after: string | undefined, limit: number): Promise<string[]> {
+  const rows = await tablesOf(source, scope).list({ ...(after !== undefined ? { after } : {}), limit });
+  return rows.map((r) => r.key);
+}
+
+export async function getTableStats(source: Source, scope: Scope, table: TableRecord): Promise<TableStats> {
+  return (await statsOf(source, scope).get(table.TableId)) ?? { itemCount: 0, sizeBytes: 0 };
+}
+
+export function tableRef(table: TableRecord): TableRef {
+  return { name: table.TableName, arn: table.TableArn, tableId: table.TableId, keySchema: table.KeySchema };
+}
+
+export function allIndexes(table: TableRecord): IndexRecord[] {
+  return [...(table.LocalSecondaryIndexes ?? []), ...(table.GlobalSecondaryIndexes ?? [])];
+}
+
+export function attributeType(table: TableRecord, name: string): ScalarType | undefined {
+  return table.AttributeDefinitions.find((d) => d.AttributeName === name)?.AttributeType;
+}
+
+export const hashKeyOf = (schema: KeySchemaElement[]): string => schema.find((k) => k.KeyType === "HASH")!.AttributeName;
+export const rangeKeyOf = (schema: KeySchemaElement[]): string | undefined => schema.find((k) => k.KeyType === "RANGE")?.AttributeName;
+
+// ---------------------------------------------------------------------------------------------
+// Item encoding
+
+/** Items as stored: binary values as base64 strings (the store holds JSON). */
+export type StoredItem = Record<string, unknown>;
+
+function toStoredValue(v: AttributeValue): unknown {
+  if ("B" in v) return { B: v.B.toString("base64") };
+  if ("BS" in v) return { BS: v.BS.map((b) => b.toString("base64")) };
+  if ("M" in v) return { M: toStored(v.M) };
+  if ("L" in v) return { L: v.L.map(toStoredValue) };
+  return v;
+}
+
+export function toStored(item: AttributeMap): StoredItem {
+  const out: StoredItem = {};
+  for (const k of Object.keys(item)) out[k] = toStoredValue(item[k]!);
+  return out;
+}
+
+function fromStoredValue(v: Record<string, unknown>): AttributeValue {
+  if ("B" in v) return { B: Buffer.from(v.B as string, "base64") };
+  if ("BS" in v) return { BS: (v.BS as string[]).map((b) => Buffer.from(b, "base64")) };
+  if ("M" in v) return { M: fromStored(v.M as StoredItem) };
+  if ("L" in v) return { L: (v.L as Record<string, unknown>[]).map(fromStoredValue) };
+  return v as AttributeValue;
+}
+
+export function fromStored(item: StoredItem): Item {
+  const out: Item = {};
+  for (const k of Object.keys(item)) out[k] = fromStoredValue(item[k] as Record<string, unknown>);
+  return out;
+}
+
+export const itemsTable = (source: Source, scope: Scope, table: TableRecord): Table<StoredItem> =>
+  source.table<StoredItem>(scope, `items:${table.TableId}`);
+export const indexTable = (source: Source, scope: Scope, table: TableRecord, indexName: string): Table<StoredItem> =>
+  source.table<StoredItem>(scope, `index:${table.TableId}:${indexName}`);
+
+/** The storage key of an item (or key) of `table`. The key attributes must be present. */
+export function itemStorageKey(table: TableRecord, item: AttributeMap): string {
+  let key = "";
+  for (const k of table.KeySchema) key += encodeKeyValue(item[k.AttributeName]!);
+  // CreateTable requires KeySchema to list HASH first, so this is partition key then sort key.
+  return key;
+}
+
+/**
+ * The key of an item's entry in `index`, or undefined when the item lacks one of the index's
+ * key attributes or has one of the wrong type (it is then not in the index).
+ */
+export function indexStorageKey(table: TableRecord, index: IndexRecord, item: AttributeMap, tableKey: string): string | undefined {
+  let key = "";
+  for (const k of index.KeySchema) {
+    const v = item[k.AttributeName];
+    const type = attributeType(table, k.AttributeName);
+    if (v === undefined || type === undefined || !(type in v)) return undefined;
+    key += encodeKeyValue(v);
+  }
+  return key + tableKey;
+}
+
+/** The key attributes of `item` (table's key schema), as a new map. */
+export function keyOf(table: TableRecord, item: AttributeMap): AttributeMap {
+  const out: AttributeMap = {};
+  for (const k of table.KeySchema) out[k.AttributeName] = item[k.AttributeName]!;
+  return out;
+}
+
+/** Reads one item outside any write (GetItem, BatchGetItem). */
+export async function readItem(source: Source, scope: Scope, table: TableRecord, key: AttributeMap): Promise<Item | undefined> {
+  const stored = await itemsTable(source, scope, table).get(itemStorageKey(table, key));
+  return stored === undefined ? undefined : fromStored(stored);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change listeners
+
+export type ChangeEventName = "INSERT" | "MODIFY" | "REMOVE";
+
+/** Who made a change when it was not a caller's request: TTL deletes say dynamodb.amazonaws.com. */
+export interface ChangeUserIdentity {
+  type: string;
+  principalId: string;
+}
+
+export interface ItemChange {
+  table: TableRef;
+  /** The item's key attributes. */
+  keys: Item;
+  oldImage?: Item;
+  newImage?: Item;
+  eventName: ChangeEventName;
+  userIdentity?: ChangeUserIdentity;
+}
+
+export interface ChangeContext {
+  tx: Tx;
+  scope: Scope;
+  /** The clock's time of the write (epoch ms). */
+  nowMs: number;
+  /** The table as the writer saw it (stream settings, TTL, extensions). */
+  tableRecord: TableRecord;
+}
+
+/** Called inside the write's transaction; write through `ctx.tx` only. */
+export type ItemChangeListener = (change: ItemChange, ctx: ChangeContext) => void | Promise<void>;
+
+const listeners = new Set<ItemChangeListener>();
+
+/** Registers a listener for every item change in every Nimbus instance; returns the unregister. */
+export function onItemChange(listener: ItemChangeListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+export interface WriteOptions {
+  userIdentity?: ChangeUserIdentity;
+}
+
+export interface ItemWriter {
+  readonly tx: Tx;
+  readonly scope: Scope;
+  readonly nowMs: number;
+  /** The current item (including what this `fn` has already put or deleted), or undefined. */
+  get(table: TableRecord, key: AttributeMap): Promise<Item | undefined>;
+  /** Insert or replace the item whose key `item` carries. Applied when `fn` returns. */
+  put(table: TableRecord, item: Item, options?: WriteOptions): void;
+  /** Delete the item with `key` (a no-op if there is none). Applied when `fn` returns. */
+  delete(table: TableRecord, key: AttributeMap, options?: WriteOptions): void;
+}
+
+interface BufferedWrite {
+  table: TableRecord;
+  storageKey: string;
+  key: AttributeMap;
+  item: Item | undefined;
+  options: WriteOptions;
+}
+
+class BufferedItemWriter implements ItemWriter {
+  readonly writes = new Map<string, BufferedWrite>();
+  constructor(
+    readonly tx: Tx,
+    readonly scope: Scope,
+    readonly nowMs: number,
+  ) {}
+
+  async get(table: TableRecord, key: AttributeMap): Promise<Item | undefined> {
+    const storageKey = itemStorageKey(table, key);
+    const pending = this.writes.get(table.TableId + "\u0000" + storageKey);
+    if (pending) return pending.item;
+    const stored = await itemsTable(this.tx, this.scope, table).get(storageKey);
+    return stored === undefined ? undefined : fromStored(stored);
+  }
+
+  put(table: TableRecord, item: Item, options: WriteOptions = {}): void {
+    const storageKey = itemStorageKey(table, item);
+    this.writes.set(table.TableId + "\u0000" + storageKey, { table, storageKey, key: keyOf(table, item), item, options });
+  }
+
+  delete(table: TableRecord, key: AttributeMap, options: WriteOptions = {}): void {
+    const storageKey = itemStorageKey(table, key);
+    this.writes.set(table.TableId + "\u0000" + storageKey, { table, storageKey, key: keyOf(table, key), item: undefined, options });
+  }
+}
+
+/** Applies one buffered write: item row, index entries, stats delta, listeners. */
+async function applyWrite(tx: Tx, scope: Scope, nowMs: number, w: BufferedWrite, stats: Map<string, { table: TableRecord; count: number; bytes: number }>): Promise<void> {
+  const items = itemsTable(tx, scope, w.table);
+  const oldStored = await items.get(w.storageKey);
+  if (oldStored === undefined && w.item === undefined) return; // deleting nothing changes nothing
+  const oldItem = oldStored === undefined ? undefined : fromStored(oldStored);
+  const newStored = w.item === undefined ? undefined : toStored(w.item);
+  if (newStored === undefined) await items.delete(w.storageKey);
+  else await items.put(w.storageKey, newStored);
+
+  for (const index of allIndexes(w.table)) {
+    const idx = indexTable(tx, scope, w.table, index.IndexName);
+    const oldKey = oldItem ? indexStorageKey(w.table, index, oldItem, w.storageKey) : undefined;
+    const newKey = w.item ? indexStorageKey(w.table, index, w.item, w.storageKey) : undefined;
+    if (oldKey !== undefined && oldKey !== newKey) await idx.delete(oldKey);
+    if (newKey !== undefined && newStored !== undefined) await idx.put(newKey, newStored);
+  }
+
+  let s = stats.get(w.table.TableId);
+  if (!s) stats.set(w.table.TableId, (s = { table: w.table, count: 0, bytes: 0 }));
+  s.count += (w.item ? 1 : 0) - (oldItem ? 1 : 0);
+  s.bytes += itemSize(w.item) - itemSize(oldItem);
+
+  if (listeners.size > 0) {
+    const change: ItemChange = {
+      table: tableRef(w.table),
+      keys: w.key,
+      ...(oldItem ? { oldImage: oldItem } : {}),
+      ...(w.item ? { newImage: w.item } : {}),
+      eventName: !oldItem ? "INSERT" : !w.item ? "REMOVE" : "MODIFY",
+      ...(w.options.userIdentity ? { userIdentity: w.options.userIdentity } : {}),
+    };
+    for (const l of listeners) await l(change, { tx, scope, nowMs, tableRecord: w.table });
+  }
+}
+
+interface QueuedWrite {
+  scope: Scope;
+  nowMs: number;
+  fn: (w: ItemWriter) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface WriteQueue {
+  pending: QueuedWrite[];
+  running: boolean;
+}
+
+const queues = new WeakMap<MetadataStore, WriteQueue>();
+
+/** Runs `batch` in one transaction; per-op outcomes are returned, a failed apply throws. */
+async function runGroup(metadata: MetadataStore, batch: QueuedWrite[]): Promise<{ ok: boolean; value: unknown }[]> {
+  return metadata.transaction(async (tx) => {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const stats = new Map<string, { table: TableRecord; count: number; bytes: number }>();
+    const statsScope = new Map<string, Scope>();
+    for (const op of batch) {
+      const writer = new BufferedItemWriter(tx, op.scope, op.nowMs);
+      let value: unknown;
+      try {
+        value = await op.fn(writer);
+      } catch (err) {
+        outcomes.push({ ok: false, value: err });
+        continue;
+      }
+      // Apply failures (listeners, storage) abort the whole group: see the file comment.
+      for (const w of writer.writes.values()) await applyWrite(tx, op.scope, op.nowMs, w, stats);
+      for (const w of writer.writes.values()) statsScope.set(w.table.TableId, op.scope);
+      outcomes.push({ ok: true, value });
+    }
+    for (const [tableId, s] of stats) {
+      if (s.count === 0 && s.bytes === 0) continue;
+      const t = statsOf(tx, statsScope.get(tableId)!);
+      const cur = (await t.get(tableId)) ?? { itemCount: 0, sizeBytes: 0 };
+      await t.put(tableId, { itemCount: Math.max(0, cur.itemCount + s.count), sizeBytes: Math.max(0, cur.sizeBytes + s.bytes) });
+    }
+    return outcomes;
+  });
+}
+
+async function drain(metadata: MetadataStore, queue: WriteQueue): Promise<void> {
+  queue.running = true;
+  try {
+    while (queue.pending.length > 0) {
+      const batch = queue.pending.splice(0, 256);
+      let outcomes: { ok: boolean; value: unknown }[];
+      try {
+        outcomes = await runGroup(metadata, batch);
+      } catch (groupError) {
+        if (batch.length === 1) {
+          batch[0]!.reject(groupError);
+          continue;
+        }
+        // Retry one by one so only the op whose apply fails is rejected.
+        for (const op of batch) {
+          try {
+            const [o] = await runGroup(metadata, [op]);
+            if (o!.ok) op.resolve(o!.value);
+            else op.reject(o!.value);
+          } catch (err) {
+            op.reject(err);
+          }
+        }
+        continue;
+      }
+      batch.forEach((op, i) => (outcomes[i]!.ok ? op.resolve(outcomes[i]!.value) : op.reject(outcomes[i]!.value)));
+    }
+  } finally {
+    queue.running = false;
+  }
+}
+
+/**
+ * Runs `fn` atomically with item writes (see the file comment). Resolves with `fn`'s result once
+ * its writes are durable; rejects with what `fn` threw (nothing written) or with a storage error.
+ */
+export function writeItems<T>(metadata: MetadataStore, scope: Scope, nowMs: number, fn: (w: ItemWriter) => Promise<T>): Promise<T> {
+  let queue = queues.get(metadata);
+  if (!queue) queues.set(metadata, (queue = { pending: [], running: false }));
+  const q = queue;
+  return new Promise<T>((resolve, reject) => {
+    q.pending.push({ scope, nowMs, fn: fn as (w: ItemWriter) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+    if (!q.running) void drain(metadata, q);
+  });
+}
