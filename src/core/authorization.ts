@@ -123,7 +123,8 @@ export class Authorization {
     const action = facts.action ?? `${def.iamPrefix ?? service.signingName}:${operation}`;
     const resources = facts.resources?.length ? facts.resources : ["*"];
     const context = { ...globalContext(ctx), ...facts.context };
-    for (const resource of resources) {
+    const checks = [{ action, resources }, ...(facts.alsoRequires ?? [])];
+    for (const { action, resources } of checks) for (const resource of resources) {
       if (ownRoot && resource === "*") continue;
       const resourcePolicy = resource !== "*" && def.resourcePolicy ? await def.resourcePolicy(ctx, resource) : undefined;
       if (ownRoot && !resourcePolicy) continue;

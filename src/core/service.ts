@@ -117,6 +117,8 @@ export interface AuthorizationFacts {
   resourcePolicyKind?: "resource" | "trust";
   /** Whether only the resource policy can grant (role trust policies). */
   requireResourcePolicy?: boolean;
+  /** Further actions the request also needs (S3 s3:BypassGovernanceRetention with its header). */
+  alsoRequires?: Array<{ action: string; resources: string[] }>;
 }
 
 export interface ServiceDefinition {

@@ -12,7 +12,22 @@ import { s3FormUpload } from "./post-upload.js";
 import { s3Website } from "./website.js";
 import { restoreHandlers } from "./restore.js";
 import { LifecycleRunner } from "./lifecycle-runner.js";
-import type { ServiceRuntime } from "../../core/service.js";
+import type { AuthorizationFacts, RequestContext, ServiceRuntime } from "../../core/service.js";
+import { objectLockAuthorization, objectLockHandlers } from "./object-lock.js";
+import { objectAclAuthorization, objectAclHandlers, objectAclPolicy } from "./object-acl.js";
+import { ReplicationRunner } from "./replication.js";
+
+/** Each Nimbus instance's replication runner (replication.ts). */
+const replicationRunners = new WeakMap<ServiceRuntime, ReplicationRunner>();
+
+/** DeleteObject(s) with x-amz-bypass-governance-retention also need s3:BypassGovernanceRetention. */
+const withBypass =
+  (facts: (ctx: RequestContext, input: Record<string, unknown>) => Promise<AuthorizationFacts>) =>
+  async (ctx: RequestContext, input: Record<string, unknown>): Promise<AuthorizationFacts> => {
+    const f = await facts(ctx, input);
+    if (input.BypassGovernanceRetention !== true) return f;
+    return { ...f, alsoRequires: [{ action: "s3:BypassGovernanceRetention", resources: f.resources ?? [] }] };
+  };
 
 /** Each Nimbus instance's lifecycle runner (lifecycle-runner.ts). */
 const lifecycleRunners = new WeakMap<ServiceRuntime, LifecycleRunner>();
@@ -23,12 +38,13 @@ const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unkno
 export const s3 = defineService<S3Operations>({
   name: "s3",
   // multipartHandlers wraps GetObject / HeadObject / GetObjectAttributes for parts of multipart objects.
-  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers, ...multipartHandlers, ...restoreHandlers },
+  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers, ...multipartHandlers, ...restoreHandlers, ...objectLockHandlers, ...objectAclHandlers },
   anonymousByResourcePolicy: true,
   // A bucket policy that denies everyone still lets the owning account's root fix it, as in AWS.
   rootAlwaysAllowed: ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"],
   // The bucket policy (with Block Public Access applied) and the bucket ACL's grants.
-  resourcePolicy: s3ResourcePolicy,
+  // ... and, for an object, its ACL's grants (object-acl.ts).
+  resourcePolicy: async (ctx, arn) => objectAclPolicy(ctx, arn, await s3ResourcePolicy(ctx, arn)),
   // CORS: preflight OPTIONS requests and CORS headers on responses to cross-origin requests.
   preflight: s3Preflight,
   decorateResponse: s3DecorateResponse,
@@ -41,10 +57,16 @@ export const s3 = defineService<S3Operations>({
     const runner = new LifecycleRunner(runtime);
     lifecycleRunners.set(runtime, runner);
     runner.start();
+    // Replication queue (replication.ts): worked off in the background, resumed after a restart.
+    const replication = new ReplicationRunner(runtime);
+    replicationRunners.set(runtime, replication);
+    replication.start();
   },
   async stop(runtime) {
     await lifecycleRunners.get(runtime)?.stop();
     lifecycleRunners.delete(runtime);
+    await replicationRunners.get(runtime)?.stop();
+    replicationRunners.delete(runtime);
   },
   // S3's IAM actions differ from its operation names.
   authorization: {
@@ -98,6 +120,11 @@ export const s3 = defineService<S3Operations>({
     GetObjectLockConfiguration: bucketFacts("s3:GetBucketObjectLockConfiguration"),
     // Objects, listings and versioning (object-facts.ts).
     ...objectAuthorization,
+    DeleteObject: withBypass(objectAuthorization.DeleteObject!),
+    DeleteObjects: withBypass(objectAuthorization.DeleteObjects!),
+    // Object Lock retention / legal hold (object-lock.ts) and object ACLs (object-acl.ts).
+    ...objectLockAuthorization,
+    ...objectAclAuthorization,
     // Multipart uploads (multipart.ts).
     ...multipartAuthorization,
   },

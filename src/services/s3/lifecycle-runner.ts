@@ -59,6 +59,7 @@ import { partPrefix, uploadTables, uploadRow, type UploadRecord } from "./multip
 import { newSortId, readVersioning } from "./versioning.js";
 import { DAY_MS, locateVersion, nextMidnightUtc } from "./restore.js";
 import { emitS3Event, serviceOrigin } from "./events.js";
+import { lifecycleMayExpire } from "./object-lock.js";
 
 /** What a pass needs: the storage and somewhere to report problems. */
 export interface LifecycleEnv {
@@ -221,6 +222,7 @@ async function runBucket(
           const tt = tablesOf(tx, bucket);
           const found = await locateVersion(tt, k, v.versionId);
           if (!found || found.table !== "old") return { value: false };
+          if (!lifecycleMayExpire(found.version, now)) return { value: false }; // Object Lock (object-lock.ts)
           const gone = await removeVersion(tt, k, v.versionId);
           return { value: !!gone, ...(gone?.blob ? { obsoleteBlobs: [gone.blob] } : {}) };
         });

@@ -23,6 +23,8 @@ import { isServiceError } from "../../core/errors.js";
 import type { StoredChecksum } from "./checksums.js";
 import type { BucketRecord } from "./store.js";
 import type { RestoreState } from "./restore.js";
+import type { ObjectLockState } from "./object-lock.js";
+import type { AccessControlList } from "./bucket-config-store.js";
 
 export interface ObjectVersion {
   /** "null" or a generated id. */
@@ -59,6 +61,12 @@ export interface ObjectVersion {
   parts?: ObjectPart[];
   /** GLACIER / DEEP_ARCHIVE: the latest RestoreObject request and its temporary copy (restore.ts). */
   restore?: RestoreState;
+  /** Object Lock retention and legal hold (object-lock.ts). */
+  lock?: ObjectLockState;
+  /** The object ACL when not the default private one (object-acl.ts). */
+  acl?: AccessControlList;
+  /** x-amz-replication-status: PENDING / COMPLETED / FAILED on a source, REPLICA on a replica (replication.ts). */
+  replication?: "PENDING" | "COMPLETED" | "FAILED" | "REPLICA";
 }
 
 /** One part of a completed multipart upload, as the object keeps it. */
