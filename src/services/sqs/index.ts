@@ -1,5 +1,135 @@
-/** Placeholder: every operation answers 501 NotImplemented until its issue lands. */
-import { defineService } from "../../core/service.js";
+/**
+ * Amazon SQS: queues and messages served from an in-memory index over SQLite rows written with
+ * group commit (store.ts, engine.ts). Registers the `sqs` delivery target on the bus so S3
+ * event notifications and SNS subscriptions enqueue messages, with the queue policy evaluated
+ * for the sending service principal as AWS does.
+ */
+import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { SqsOperations } from "../../generated/sqs.js";
+import type { Delivery } from "../../core/bus.js";
+import { ServiceError } from "../../core/errors.js";
+import { evaluate, parsePolicyDocument } from "../iam/policy/index.js";
+import { engineFor, handlers, queueByArn, sendFromService } from "./provider.js";
+import { parseQueueUrl } from "./queues.js";
+import { SqsErrors } from "./errors.js";
 
-export const sqs = defineService<SqsOperations>({ name: "sqs", handlers: {} });
+const arnOf = (region: string, account: string, name: string) => `arn:aws:sqs:${region}:${account}:${name}`;
+
+/** The queue a request's QueueUrl names, as an IAM resource in the URL's account. */
+const onQueueUrl = (ctx: RequestContext, input: Record<string, unknown>) => {
+  const a = parseQueueUrl(String(input.QueueUrl ?? ""));
+  if (!a) return {};
+  return { resources: [arnOf(ctx.region, a.account, a.name)], resourceAccount: a.account };
+};
+
+const onQueueArn = (member: string) => (ctx: RequestContext, input: Record<string, unknown>) => {
+  const arn = String(input[member] ?? "");
+  const account = /^arn:aws[\w-]*:sqs:[^:]*:(\d{12}):/.exec(arn)?.[1];
+  return account ? { resources: [arn], resourceAccount: account } : {};
+};
+
+const started = new WeakMap<ServiceRuntime, { off: () => void; reset: () => Promise<void> }>();
+
+/** The bus target: a service (S3, SNS, ...) or another account's resource sends to a queue. */
+async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery): Promise<{ messageId?: string }> {
+  const eng = engineFor(runtime.storage.metadata, runtime.clock);
+  const q = await queueByArn(eng, arn);
+  if (!q || q.deleted) throw new ServiceError(SqsErrors.QueueDoesNotExist);
+  const sameAccount = d.sender.account === q.scope.account;
+  if (d.sender.servicePrincipal || !sameAccount) {
+    const policy = q.rec.attributes.Policy;
+    const context: Record<string, string> = { "aws:SourceAccount": d.sender.account };
+    if (d.sender.sourceArn) context["aws:SourceArn"] = d.sender.sourceArn;
+    const principal = d.sender.servicePrincipal
+      ? { type: "service" as const, arn: d.sender.servicePrincipal }
+      : { type: "root" as const, arn: `arn:aws:iam::${d.sender.account}:root`, account: d.sender.account };
+    const decision = policy
+      ? evaluate({
+          action: "sqs:SendMessage",
+          resources: [q.arn],
+          principal,
+          resourceAccount: q.scope.account,
+          identityPolicies: [],
+          resourcePolicy: parsePolicyDocument(policy, "resource"),
+          context,
+        })
+      : "ImplicitlyDenied";
+    if (decision !== "Allowed") {
+      throw new ServiceError(SqsErrors.AccessDenied, `${d.sender.servicePrincipal ?? d.sender.account} is not authorized to perform: sqs:SendMessage on resource: ${q.arn}`);
+    }
+  }
+  const attrs: Record<string, { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }> = {};
+  for (const [k, v] of Object.entries(d.attributes ?? {})) attrs[k] = { ...v };
+  const r = await sendFromService(
+    eng,
+    q,
+    {
+      MessageBody: d.body,
+      ...(Object.keys(attrs).length ? { MessageAttributes: attrs } : {}),
+      ...(d.messageGroupId !== undefined ? { MessageGroupId: d.messageGroupId } : {}),
+      ...(d.messageDeduplicationId !== undefined ? { MessageDeduplicationId: d.messageDeduplicationId } : {}),
+    },
+    runtime.clock.nowMs(),
+    d.sender.servicePrincipal ? "AIDAIT2UOQQY3AUEKVGXU" : d.sender.account,
+  );
+  return { messageId: r.MessageId };
+}
+
+export const sqs = defineService<SqsOperations>({
+  name: "sqs",
+  handlers,
+  start(runtime) {
+    const off = runtime.bus.register("sqs", (arn, d) => deliverToQueue(runtime, arn, d));
+    // POST /_nimbus/reset wipes the rows under the in-memory index: drop the index with them.
+    const metadata = runtime.storage.metadata;
+    const reset = metadata.reset.bind(metadata);
+    metadata.reset = async () => {
+      const eng = engineFor(metadata, runtime.clock);
+      await eng.writer.flush();
+      await reset();
+      eng.forget();
+    };
+    // Long polls sleeping on a visibility deadline re-check when the clock moves.
+    started.set(runtime, { off, reset });
+  },
+  async stop(runtime) {
+    const s = started.get(runtime);
+    if (!s) return;
+    s.off();
+    runtime.storage.metadata.reset = s.reset;
+    await engineFor(runtime.storage.metadata, runtime.clock).writer.flush();
+  },
+  resourcePolicy: async (ctx, arn) => {
+    const q = await queueByArn(engineFor(ctx.storage.metadata, ctx.clock), arn);
+    return q?.rec.attributes.Policy || undefined;
+  },
+  anonymousByResourcePolicy: true,
+  authorization: {
+    CreateQueue: (ctx, input) => ({ resources: [arnOf(ctx.region, ctx.account, String(input.QueueName))] }),
+    GetQueueUrl: (ctx, input) => {
+      const account = typeof input.QueueOwnerAWSAccountId === "string" ? input.QueueOwnerAWSAccountId : ctx.account;
+      return { resources: [arnOf(ctx.region, account, String(input.QueueName))], resourceAccount: account };
+    },
+    ListQueues: () => ({}),
+    DeleteQueue: onQueueUrl,
+    GetQueueAttributes: onQueueUrl,
+    SetQueueAttributes: onQueueUrl,
+    PurgeQueue: onQueueUrl,
+    TagQueue: onQueueUrl,
+    UntagQueue: onQueueUrl,
+    ListQueueTags: onQueueUrl,
+    ListDeadLetterSourceQueues: onQueueUrl,
+    AddPermission: onQueueUrl,
+    RemovePermission: onQueueUrl,
+    SendMessage: onQueueUrl,
+    SendMessageBatch: (ctx, input) => ({ ...onQueueUrl(ctx, input), action: "sqs:SendMessage" }),
+    ReceiveMessage: onQueueUrl,
+    DeleteMessage: onQueueUrl,
+    DeleteMessageBatch: (ctx, input) => ({ ...onQueueUrl(ctx, input), action: "sqs:DeleteMessage" }),
+    ChangeMessageVisibility: onQueueUrl,
+    ChangeMessageVisibilityBatch: (ctx, input) => ({ ...onQueueUrl(ctx, input), action: "sqs:ChangeMessageVisibility" }),
+    StartMessageMoveTask: onQueueArn("SourceArn"),
+    ListMessageMoveTasks: onQueueArn("SourceArn"),
+    CancelMessageMoveTask: () => ({}),
+  },
+});
