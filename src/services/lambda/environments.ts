@@ -1,0 +1,551 @@
+/**
+ * Execution environments: each one is a child process (the runtime's bootstrap) with its own
+ * Runtime API server on an ephemeral loopback port (AWS_LAMBDA_RUNTIME_API), its own TMPDIR, the
+ * function's code directory as cwd, and the execution role's temporary credentials. An
+ * environment runs one invocation at a time and is reused while warm; concurrent invocations
+ * get separate environments; idle ones are reaped (by the injected clock). Timeouts and the
+ * memory limit kill the environment, as AWS does.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomBytes, randomUUID } from "node:crypto";
+import type { ServiceRuntime, RequestContext } from "../../core/service.js";
+import type { Scope } from "../../storage/types.js";
+import { ServiceError } from "../../core/errors.js";
+import { issueCredentials } from "../sts/credentials.js";
+import { getRoleByArn } from "../iam/principals.js";
+import { appendLogEvents } from "../logs/ingest.js";
+import { extractedCode } from "./code.js";
+import { LambdaErrors } from "./errors.js";
+import type { CodeRef, FunctionConfiguration } from "./store.js";
+
+/** Idle environments are reaped after this long without an invocation (clock time). */
+export const IDLE_MS = 5 * 60_000;
+
+export interface InvokeSpec {
+  scope: Scope;
+  config: FunctionConfiguration;
+  code: CodeRef;
+  /** The version that runs ($LATEST or a number). */
+  version: string;
+  /** The ARN the caller invoked (with its qualifier, if any). */
+  invokedArn: string;
+  payload: Buffer;
+  clientContext?: string;
+  reservedConcurrency?: number;
+  endpoint: string;
+  requestId?: string;
+}
+
+export interface InvokeResult {
+  requestId: string;
+  payload: Buffer;
+  functionError?: string;
+  /** The invocation's log lines (START ... REPORT). */
+  log: string;
+}
+
+interface Pending {
+  id: string;
+  spec: InvokeSpec;
+  resolve: (r: { payload: Buffer; functionError?: string }) => void;
+  lines: string[];
+  startedMs: number;
+  deadlineMs: number;
+  done: boolean;
+}
+
+/** Where the shipped bootstraps are (next to this file; from dist/, in the source tree). */
+function runtimeFile(name: string): string {
+  const here = fileURLToPath(new URL(`./runtimes/${name}`, import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL(`../../../src/services/lambda/runtimes/${name}`, import.meta.url));
+}
+
+/**
+ * The node_modules that holds the AWS SDK for JavaScript v3 next to Nimbus, if any: AWS's Node
+ * runtimes include the SDK, so functions may `require("@aws-sdk/client-s3")` without bundling it.
+ */
+const sdkModules: string | undefined = (() => {
+  let dir = fileURLToPath(new URL(".", import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, "node_modules", "@aws-sdk"))) return join(dir, "node_modules");
+    const up = join(dir, "..");
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+})();
+
+class Environment {
+  readonly id = randomBytes(16).toString("hex");
+  private server!: Server;
+  private child?: ChildProcess;
+  private waiting?: ServerResponse;
+  current?: Pending;
+  private queued?: Pending;
+  busy = false;
+  dead = false;
+  lastUsedMs = 0;
+  initDurationMs?: number;
+  private initReported = false;
+  private readonly initStart = performance.now();
+  private initError?: { payload: Buffer; type: string };
+  private readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private memoryTimer?: NodeJS.Timeout;
+  private outOfMemory = false;
+  private stderrTail = "";
+  readonly logStream: string;
+  private tmpDir = "";
+
+  constructor(
+    private readonly pool: Pool,
+    readonly key: string,
+  ) {
+    this.ready = new Promise((r) => (this.markReady = r));
+    const d = pool.runtime.clock.now();
+    const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${String(d.getUTCDate()).padStart(2, "0")}`;
+    this.logStream = `${day}/[${pool.spec.version}]${this.id}`;
+  }
+
+  async start(root: string): Promise<void> {
+    const spec = this.pool.spec;
+    const cfg = spec.config;
+    const codeDir = await extractedCode(root, this.pool.runtime.storage.blobs, spec.code.blob, spec.code.sha256Hex);
+    this.tmpDir = join(root, "tmp", this.id);
+    await mkdir(this.tmpDir, { recursive: true });
+    this.server = createServer((req, res) => this.route(req, res));
+    this.server.keepAliveTimeout = 0;
+    await new Promise<void>((ok) => this.server.listen(0, "127.0.0.1", () => ok()));
+    const port = (this.server.address() as { port: number }).port;
+    const credentials = await this.credentials();
+    const runtime = cfg.Runtime ?? "";
+    const memory = cfg.MemorySize ?? 128;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      LANG: "en_US.UTF-8",
+      TZ: ":UTC",
+      TMPDIR: this.tmpDir,
+      HOME: this.tmpDir,
+      ...(cfg.Environment?.Variables ?? {}),
+      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+      AWS_LAMBDA_FUNCTION_NAME: cfg.FunctionName,
+      AWS_LAMBDA_FUNCTION_VERSION: spec.version,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memory),
+      AWS_LAMBDA_LOG_GROUP_NAME: logGroupOf(cfg),
+      AWS_LAMBDA_LOG_STREAM_NAME: this.logStream,
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      AWS_REGION: spec.scope.region,
+      AWS_DEFAULT_REGION: spec.scope.region,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
+      AWS_ENDPOINT_URL: spec.endpoint,
+      AWS_ACCESS_KEY_ID: credentials.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.SecretAccessKey,
+      AWS_SESSION_TOKEN: credentials.SessionToken,
+      _HANDLER: cfg.Handler ?? "",
+      LAMBDA_TASK_ROOT: codeDir,
+      LAMBDA_RUNTIME_DIR: join(runtimeFile("node-bootstrap.mjs"), ".."),
+      NODE_PATH: [join(codeDir, "node_modules"), "/opt/nodejs/node_modules", "/opt/nodejs/node20/node_modules", ...(sdkModules ? [sdkModules] : [])].join(":"),
+      PYTHONPATH: codeDir,
+    };
+    let command: string;
+    let args: string[];
+    if (runtime.startsWith("nodejs")) {
+      command = process.execPath;
+      args = [`--max-old-space-size=${Math.max(16, Math.floor(memory * 0.85))}`, runtimeFile("node-bootstrap.mjs")];
+    } else if (runtime.startsWith("python")) {
+      command = process.env.NIMBUS_LAMBDA_PYTHON ?? "python3";
+      args = ["-u", runtimeFile("python-bootstrap.py")];
+    } else {
+      command = join(codeDir, "bootstrap");
+      args = [];
+    }
+    const child = spawn(command, args, { cwd: codeDir, env, stdio: ["ignore", "pipe", "pipe"], detached: false });
+    this.child = child;
+    const onOutput = (chunk: Buffer, isErr: boolean) => {
+      const text = chunk.toString("utf8");
+      if (isErr) this.stderrTail = (this.stderrTail + text).slice(-4096);
+      const target = this.current && !this.current.done ? this.current.lines : this.pool.initLines;
+      for (const line of text.split("\n")) if (line.length > 0) target.push(line);
+    };
+    child.stdout!.on("data", (c: Buffer) => onOutput(c, false));
+    child.stderr!.on("data", (c: Buffer) => onOutput(c, true));
+    child.on("error", (e) => {
+      this.pool.initLines.push(`Error: ${e.message}`);
+      this.exited(null, null);
+    });
+    child.on("exit", (code, signal) => this.exited(code, signal));
+  }
+
+  private async credentials() {
+    const spec = this.pool.spec;
+    const runtime = this.pool.runtime;
+    const role = await getRoleByArn(runtime.storage.metadata, spec.config.Role ?? "");
+    if (!role) throw new ServiceError(LambdaErrors.InvalidParameterValueException, "The role defined for the function cannot be assumed by Lambda.");
+    const session = spec.config.FunctionName!;
+    // issueCredentials reads only the clock and the credential table from its context.
+    const minter = { clock: runtime.clock, identity: runtime.identity } as unknown as RequestContext;
+    return issueCredentials(
+      minter,
+      {
+        type: "assumed-role",
+        account: role.account,
+        arn: `arn:aws:sts::${role.account}:assumed-role/${role.roleName}/${session}`,
+        userId: `${role.roleId}:${session}`,
+        roleArn: role.arn,
+        roleId: role.roleId,
+        sessionName: session,
+        accessKeyId: "",
+        session: { issued: runtime.clock.now().toISOString() },
+      },
+      43_200,
+    );
+  }
+
+  /** Run one invocation (the environment must be idle and reserved by the caller). */
+  run(pending: Pending): void {
+    this.current = pending;
+    this.lastUsedMs = this.pool.runtime.clock.nowMs();
+    const timeoutMs = (pending.spec.config.Timeout ?? 3) * 1000;
+    const timer = setTimeout(() => this.timedOut(pending), timeoutMs);
+    const origResolve = pending.resolve;
+    pending.resolve = (r) => {
+      clearTimeout(timer);
+      this.stopMemoryWatch();
+      origResolve(r);
+    };
+    this.watchMemory();
+    if (this.initError) return this.finishInitError(pending);
+    if (this.waiting) this.dispatch(pending);
+    else this.queued = pending;
+  }
+
+  private dispatch(p: Pending): void {
+    const res = this.waiting!;
+    this.waiting = undefined;
+    this.queued = undefined;
+    if (!this.initReported) {
+      this.initReported = true;
+      this.initDurationMs = performance.now() - this.initStart;
+    }
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "lambda-runtime-aws-request-id": p.id,
+      "lambda-runtime-deadline-ms": String(Date.now() + ((p.spec.config.Timeout ?? 3) * 1000 - (performance.now() - p.startedMs))),
+      "lambda-runtime-invoked-function-arn": p.spec.invokedArn,
+      "lambda-runtime-trace-id": `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")};Parent=${randomBytes(8).toString("hex")};Sampled=0`,
+      ...(p.spec.clientContext ? { "lambda-runtime-client-context": Buffer.from(p.spec.clientContext, "base64").toString("utf8") } : {}),
+    });
+    res.end(p.spec.payload);
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const path = (req.url ?? "").split("?")[0]!;
+      const accepted = () => {
+        res.writeHead(202, { "content-type": "application/json" });
+        res.end('{"status":"OK"}');
+      };
+      if (req.method === "GET" && path === "/2018-06-01/runtime/invocation/next") {
+        this.waiting = res;
+        this.markReady();
+        if (this.queued) this.dispatch(this.queued);
+        return;
+      }
+      const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
+      if (req.method === "POST" && m) {
+        const p = this.current;
+        if (!p || p.id !== decodeURIComponent(m[1]!) || p.done) {
+          res.writeHead(400, { "content-type": "application/json" });
+          res.end('{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}');
+          return;
+        }
+        accepted();
+        if (m[2] === "response") {
+          if (body.length > 6_291_556) {
+            this.complete(p, { payload: Buffer.from(JSON.stringify({ errorMessage: `Response payload size (${body.length} bytes) exceeded maximum allowed payload size (6291556 bytes).`, errorType: "Function.ResponseSizeTooLarge" })), functionError: "Unhandled" });
+          } else this.complete(p, { payload: body });
+        } else this.complete(p, { payload: body, functionError: "Unhandled" });
+        return;
+      }
+      if (req.method === "POST" && path === "/2018-06-01/runtime/init/error") {
+        accepted();
+        this.initError = { payload: body, type: String(req.headers["lambda-runtime-function-error-type"] ?? "Runtime.Unknown") };
+        this.markReady();
+        if (this.queued) this.finishInitError(this.queued);
+        return;
+      }
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end('{"errorMessage":"Unknown Runtime API path","errorType":"InvalidRequest"}');
+    });
+  }
+
+  private finishInitError(p: Pending): void {
+    this.queued = undefined;
+    this.complete(p, { payload: this.initError!.payload, functionError: "Unhandled" });
+    this.kill();
+  }
+
+  private complete(p: Pending, r: { payload: Buffer; functionError?: string }): void {
+    if (p.done) return;
+    p.done = true;
+    this.current = undefined;
+    this.lastUsedMs = this.pool.runtime.clock.nowMs();
+    p.resolve(r);
+  }
+
+  private timedOut(p: Pending): void {
+    if (p.done) return;
+    const seconds = (p.spec.config.Timeout ?? 3).toFixed(2);
+    const line = `${new Date().toISOString()} ${p.id} Task timed out after ${seconds} seconds`;
+    p.lines.push(line);
+    this.complete(p, { payload: Buffer.from(JSON.stringify({ errorMessage: line })), functionError: "Unhandled" });
+    this.kill();
+  }
+
+  private watchMemory(): void {
+    const limitKb = (this.pool.spec.config.MemorySize ?? 128) * 1024;
+    const pid = this.child?.pid;
+    if (!pid || process.platform !== "linux") return;
+    this.memoryTimer = setInterval(() => {
+      readFile(`/proc/${pid}/status`, "utf8").then(
+        (s) => {
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
+          this.pool.maxRssKb = Math.max(this.pool.maxRssKb, kb);
+          if (kb > limitKb) {
+            this.outOfMemory = true;
+            this.kill();
+          }
+        },
+        () => undefined,
+      );
+    }, 50);
+    this.memoryTimer.unref();
+  }
+
+  private stopMemoryWatch(): void {
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.memoryTimer = undefined;
+  }
+
+  private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.dead && !this.current) return this.cleanup();
+    this.dead = true;
+    this.markReady();
+    const p = this.current ?? this.queued;
+    if (p && !p.done) {
+      const oom = this.outOfMemory || /heap out of memory|Reached heap limit/.test(this.stderrTail);
+      const how = oom || signal === "SIGKILL" ? "signal: killed" : signal ? `signal: ${signal.replace(/^SIG/, "").toLowerCase()}` : `exit status ${code ?? 1}`;
+      const message = `RequestId: ${p.id} Error: Runtime exited with error: ${how}`;
+      p.lines.push(message);
+      const errorType = oom ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+      this.queued = undefined;
+      this.complete(p, { payload: Buffer.from(JSON.stringify({ errorType, errorMessage: message })), functionError: "Unhandled" });
+    }
+    this.cleanup();
+  }
+
+  kill(): void {
+    this.dead = true;
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    else this.cleanup();
+  }
+
+  private cleaned = false;
+  private cleanup(): void {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    this.stopMemoryWatch();
+    this.waiting?.destroy();
+    this.server?.close();
+    this.server?.closeAllConnections?.();
+    this.pool.remove(this);
+    if (this.tmpDir) rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+}
+
+export const logGroupOf = (cfg: FunctionConfiguration) => cfg.LoggingConfig?.LogGroup ?? `/aws/lambda/${cfg.FunctionName}`;
+
+/** The environments of one function version with one configuration (changed config → new pool). */
+class Pool {
+  readonly envs = new Set<Environment>();
+  initLines: string[] = [];
+  maxRssKb = 0;
+  constructor(
+    readonly runtime: ServiceRuntime,
+    public spec: InvokeSpec,
+  ) {}
+  busyCount(): number {
+    let n = 0;
+    for (const e of this.envs) if (e.busy) n++;
+    return n;
+  }
+  remove(e: Environment): void {
+    this.envs.delete(e);
+  }
+}
+
+export class Executor {
+  private readonly pools = new Map<string, Pool>();
+  private readonly logChains = new Map<string, Promise<unknown>>();
+  private reaper?: NodeJS.Timeout;
+  private offAdvance?: () => void;
+
+  constructor(
+    readonly runtime: ServiceRuntime,
+    readonly root: string,
+  ) {
+    this.reaper = setInterval(() => this.reap(), 30_000);
+    this.reaper.unref();
+    this.offAdvance = runtime.clock.onAdvance(() => this.reap());
+  }
+
+  /** Environments that are running right now, per function (ConcurrentExecutions). */
+  concurrency(scope: Scope, name: string): number {
+    let n = 0;
+    for (const pool of this.pools.values()) {
+      if (pool.spec.scope.account === scope.account && pool.spec.scope.region === scope.region && pool.spec.config.FunctionName === name) n += pool.busyCount();
+    }
+    return n;
+  }
+
+  async invoke(spec: InvokeSpec): Promise<InvokeResult> {
+    const cfg = spec.config;
+    if (spec.reservedConcurrency !== undefined && this.concurrency(spec.scope, cfg.FunctionName!) >= spec.reservedConcurrency) {
+      throw new ServiceError(LambdaErrors.TooManyRequestsException, "Rate Exceeded.", { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User" });
+    }
+    const key = `${spec.scope.account}:${spec.scope.region}:${cfg.FunctionName}:${spec.version}:${cfg.RevisionId}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(this.runtime, spec);
+      this.pools.set(key, pool);
+      this.retireOthers(spec, key);
+    }
+    pool.spec = { ...pool.spec, endpoint: spec.endpoint };
+    let env: Environment | undefined;
+    for (const e of pool.envs) {
+      if (!e.busy && !e.dead) {
+        env = e;
+        break;
+      }
+    }
+    let cold = false;
+    if (!env) {
+      cold = true;
+      env = new Environment(pool, key);
+      pool.envs.add(env);
+      env.busy = true;
+      try {
+        await env.start(this.root);
+      } catch (e) {
+        env.kill();
+        throw e;
+      }
+    }
+    env.busy = true;
+    const id = spec.requestId ?? randomUUID();
+    const t0 = performance.now();
+    const lines: string[] = [];
+    const result = await new Promise<{ payload: Buffer; functionError?: string }>((resolve) => {
+      env.run({ id, spec, resolve, lines, startedMs: t0, deadlineMs: 0, done: false });
+    });
+    const durationMs = performance.now() - t0;
+    env.busy = false;
+    // Output written just before the response may still be in the pipe: let it arrive.
+    await new Promise((r) => setImmediate(r));
+    const initLines = cold ? pool.initLines.splice(0) : [];
+    const report = this.reportLines(id, spec, lines, durationMs, cold ? env.initDurationMs : undefined, pool.maxRssKb, initLines);
+    this.writeLogs(spec, env.logStream, report);
+    return { requestId: id, payload: result.payload, ...(result.functionError ? { functionError: result.functionError } : {}), log: report.join("\n") + "\n" };
+  }
+
+  private reportLines(id: string, spec: InvokeSpec, lines: string[], durationMs: number, initMs: number | undefined, rssKb: number, initLines: string[]): string[] {
+    const mem = spec.config.MemorySize ?? 128;
+    const used = Math.min(mem, Math.max(1, Math.round(rssKb / 1024)));
+    const d = durationMs.toFixed(2);
+    const billed = Math.max(1, Math.ceil(durationMs));
+    return [
+      ...initLines,
+      `START RequestId: ${id} Version: ${spec.version}`,
+      ...lines,
+      `END RequestId: ${id}`,
+      `REPORT RequestId: ${id}\tDuration: ${d} ms\tBilled Duration: ${billed} ms\tMemory Size: ${mem} MB\tMax Memory Used: ${used} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ""}\t`,
+    ];
+  }
+
+  private writeLogs(spec: InvokeSpec, stream: string, lines: string[]): void {
+    const group = logGroupOf(spec.config);
+    const scope: Scope = { account: spec.scope.account, region: spec.scope.region, service: "logs" };
+    const chainKey = `${scope.account}:${scope.region}:${group}:${stream}`;
+    const prev = this.logChains.get(chainKey) ?? Promise.resolve();
+    const now = this.runtime.clock.nowMs();
+    const next = prev
+      .then(() => appendLogEvents(this.runtime.storage.metadata, scope, group, stream, lines.map((message) => ({ timestamp: now, message })), now, { createMissing: true }))
+      .catch((e: unknown) => this.runtime.logger.warn(`lambda logs: ${String(e)}`));
+    this.logChains.set(chainKey, next);
+    void next.finally(() => {
+      if (this.logChains.get(chainKey) === next) this.logChains.delete(chainKey);
+    });
+  }
+
+  /** Wait until every log write so far has landed (tests, shutdown). */
+  async flushLogs(): Promise<void> {
+    await Promise.all([...this.logChains.values()]);
+  }
+
+  /** A new configuration or code retires the environments of the old one once they are idle. */
+  private retireOthers(spec: InvokeSpec, keep: string): void {
+    const prefix = `${spec.scope.account}:${spec.scope.region}:${spec.config.FunctionName}:${spec.version}:`;
+    for (const [key, pool] of this.pools) {
+      if (key !== keep && key.startsWith(prefix)) {
+        for (const e of pool.envs) if (!e.busy) e.kill();
+        if (pool.envs.size === 0) this.pools.delete(key);
+      }
+    }
+  }
+
+  /** Kill every environment of a function (deleted or changed). */
+  retireFunction(scope: Scope, name: string): void {
+    const prefix = `${scope.account}:${scope.region}:${name}:`;
+    for (const [key, pool] of this.pools) {
+      if (!key.startsWith(prefix)) continue;
+      for (const e of pool.envs) e.kill();
+      this.pools.delete(key);
+    }
+  }
+
+  reap(): void {
+    const now = this.runtime.clock.nowMs();
+    for (const [key, pool] of this.pools) {
+      for (const e of pool.envs) if (!e.busy && now - e.lastUsedMs > IDLE_MS) e.kill();
+      if (pool.envs.size === 0) this.pools.delete(key);
+    }
+  }
+
+  environmentCount(): number {
+    let n = 0;
+    for (const p of this.pools.values()) n += p.envs.size;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    if (this.reaper) clearInterval(this.reaper);
+    this.offAdvance?.();
+    for (const pool of this.pools.values()) for (const e of pool.envs) e.kill();
+    this.pools.clear();
+    await this.flushLogs();
+    await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
