@@ -1,5 +1,93 @@
-/** Placeholder: every operation answers 501 NotImplemented until its issue lands. */
-import { defineService } from "../../core/service.js";
+/**
+ * Amazon DynamoDB: tables, items, queries, batches and transactions (provider.ts). The handler map
+ * is a spread of per-area handler objects so Streams, PartiQL, TTL, backups and global tables add
+ * theirs with one line.
+ */
+import { defineService, type AuthorizationFacts, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { DynamodbOperations } from "../../generated/dynamodb.js";
+import { itemHandlers, tableHandlers } from "./provider.js";
+import { partiqlHandlers } from "./partiql.js";
+import { partiqlFacts } from "./partiql-authorization.js";
+import { startTtlSweeper } from "./ttl.js";
+import { enableStaleReads } from "./stale-reads.js";
+import { tableArn, tableNameOf } from "./table-operations.js";
 
-export const dynamodb = defineService<DynamodbOperations>({ name: "dynamodb", handlers: {} });
+type In = Record<string, unknown>;
+
+/** The table a request names, as an IAM resource. */
+const onTable = (ctx: RequestContext, input: In): AuthorizationFacts => ({
+  resources: [tableArn(ctx, tableNameOf(input.TableName))],
+});
+
+/** Reads and writes of one table or index, with dynamodb:LeadingKeys / Attributes / Select / ReturnValues. */
+const onItems = (ctx: RequestContext, input: In): AuthorizationFacts => {
+  const arn = tableArn(ctx, tableNameOf(input.TableName));
+  const resources = [typeof input.IndexName === "string" ? `${arn}/index/${input.IndexName}` : arn];
+  const context: Record<string, string | string[]> = {};
+  const key = (input.Key ?? input.Item) as Record<string, Record<string, unknown>> | undefined;
+  if (key) {
+    // The partition key is the first attribute DynamoDB reads; without the schema here, offer
+    // every scalar string/number value of the key (a Key has at most two attributes).
+    const leading = Object.values(key).map((v) => String(v?.S ?? v?.N ?? "")).filter((s) => s !== "");
+    if (leading.length) context["dynamodb:LeadingKeys"] = leading;
+  }
+  if (input.Item && typeof input.Item === "object") context["dynamodb:Attributes"] = Object.keys(input.Item as object);
+  else if (Array.isArray(input.AttributesToGet)) context["dynamodb:Attributes"] = input.AttributesToGet as string[];
+  if (typeof input.Select === "string") context["dynamodb:Select"] = input.Select;
+  if (typeof input.ReturnValues === "string") context["dynamodb:ReturnValues"] = input.ReturnValues;
+  return { resources, context };
+};
+
+/** Batches and transactions: every table they name. */
+const onTables = (ctx: RequestContext, input: In): AuthorizationFacts => {
+  const names = new Set<string>();
+  if (input.RequestItems && typeof input.RequestItems === "object") for (const n of Object.keys(input.RequestItems)) names.add(tableNameOf(n));
+  if (Array.isArray(input.TransactItems)) {
+    for (const t of input.TransactItems as Record<string, { TableName?: string } | undefined>[]) {
+      for (const v of Object.values(t)) if (v?.TableName) names.add(tableNameOf(v.TableName));
+    }
+  }
+  return { resources: [...names].map((n) => tableArn(ctx, n)) };
+};
+
+const onResourceArn = (_ctx: RequestContext, input: In): AuthorizationFacts => ({ resources: [String(input.ResourceArn ?? "*")] });
+
+/** TTL sweepers per running instance (ttl.ts). */
+const ttlSweepers = new WeakMap<ServiceRuntime, () => void>();
+
+export const dynamodb = defineService<DynamodbOperations>({
+  name: "dynamodb",
+  handlers: { ...tableHandlers, ...itemHandlers, ...partiqlHandlers } as Partial<DynamodbOperations> as DynamodbOperations,
+  start(runtime) {
+    enableStaleReads();
+    ttlSweepers.set(runtime, startTtlSweeper(runtime));
+  },
+  stop(runtime) {
+    ttlSweepers.get(runtime)?.();
+    ttlSweepers.delete(runtime);
+  },
+  authorization: {
+    CreateTable: onTable,
+    DescribeTable: onTable,
+    UpdateTable: onTable,
+    DeleteTable: onTable,
+    UpdateTimeToLive: onTable,
+    DescribeTimeToLive: onTable,
+    TagResource: onResourceArn,
+    UntagResource: onResourceArn,
+    ListTagsOfResource: onResourceArn,
+    PutItem: onItems,
+    GetItem: onItems,
+    UpdateItem: onItems,
+    DeleteItem: onItems,
+    Query: onItems,
+    Scan: onItems,
+    BatchGetItem: onTables,
+    BatchWriteItem: onTables,
+    TransactWriteItems: onTables,
+    TransactGetItems: onTables,
+    ExecuteStatement: partiqlFacts,
+    BatchExecuteStatement: partiqlFacts,
+    ExecuteTransaction: partiqlFacts,
+  },
+});
