@@ -72,3 +72,32 @@ export async function sweepTtl(metadata: MetadataStore, nowMs: number): Promise<
   }
   return deleted;
 }
+
+/** Runs the TTL sweep on every clock advance and every 60 s of real time; returns the stopper. */
+export function startTtlSweeper(runtime: { storage: { metadata: MetadataStore }; clock: { nowMs(): number; onAdvance(fn: () => void): () => void }; logger: { warn(msg: string): void } }): () => void {
+  let busy = false;
+  let again = false;
+  const run = (): void => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    sweepTtl(runtime.storage.metadata, runtime.clock.nowMs())
+      .catch((e: unknown) => runtime.logger.warn(`dynamodb ttl: ${String(e)}`))
+      .finally(() => {
+        busy = false;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+  };
+  const timer = setInterval(run, 60_000);
+  timer.unref();
+  const off = runtime.clock.onAdvance(run);
+  return () => {
+    clearInterval(timer);
+    off();
+  };
+}
