@@ -36,7 +36,7 @@ type Rule = ReplicationConfig["Rules"][number];
 const QUEUE = "replication-queue";
 const scopeOf = (account: string): Scope => ({ account, region: GLOBAL_REGION, service: "s3" });
 
-interface QueueEntry {
+export interface QueueEntry {
   bucket: string;
   key: string;
   versionId: string;
@@ -93,10 +93,14 @@ export async function afterCommit(
   } else if (!what.pending) {
     return;
   }
-  const entry: QueueEntry = { bucket: bucket.name, key, versionId, ...(what.deleteMarker ? { deleteMarker: true } : {}) };
-  const id = `${Date.now().toString(36).padStart(10, "0")}-${randomBytes(6).toString("hex")}`;
-  await ctx.storage.metadata.table<QueueEntry>(scopeOf(bucket.account), QUEUE).put(id, entry);
+  await enqueueReplication(ctx.storage.metadata, bucket.account, { bucket: bucket.name, key, versionId, ...(what.deleteMarker ? { deleteMarker: true } : {}) });
   runners.get(ctx.storage)?.trigger();
+}
+
+/** Persist one piece of replication work for the source bucket's owner. */
+export async function enqueueReplication(metadata: MetadataStore, account: string, entry: QueueEntry): Promise<void> {
+  const id = `${Date.now().toString(36).padStart(10, "0")}-${randomBytes(6).toString("hex")}`;
+  await metadata.table<QueueEntry>(scopeOf(account), QUEUE).put(id, entry);
 }
 
 /** Whether a cross-account destination's policy grants the source account s3:ReplicateObject. */
@@ -194,6 +198,7 @@ export class ReplicationRunner {
 
   start(): void {
     runners.set(this.runtime.storage, this);
+    active.add(this);
     this.unsubscribe = this.runtime.clock.onAdvance(() => this.trigger());
     this.timer = setInterval(() => this.trigger(), this.intervalMs);
     this.timer.unref();
@@ -202,6 +207,7 @@ export class ReplicationRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    active.delete(this);
     if (runners.get(this.runtime.storage) === this) runners.delete(this.runtime.storage);
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
@@ -256,7 +262,9 @@ export class ReplicationRunner {
 
 const runners = new WeakMap<object, ReplicationRunner>();
 
-/** For tests in the same process: wait until the runner of this storage has worked its queue. */
-export async function replicationSettled(storage: Storage): Promise<void> {
-  await runners.get(storage)?.idle();
+const active = new Set<ReplicationRunner>();
+
+/** For tests in the same process: wait until every started runner has worked off its queue. */
+export async function replicationSettled(): Promise<void> {
+  for (const r of [...active]) await r.idle();
 }
