@@ -114,7 +114,7 @@ describe("S3 object ACLs", () => {
     await s3.send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "x" }));
     const both = await failure(s3.send(new PutObjectAclCommand({ Bucket: b, Key: "k", ACL: "private", GrantRead: `uri="${ALL_USERS}"` })));
     expect(both.name).toBe("InvalidRequest");
-    const badCanned = await failure(s3.send(new PutObjectCommand({ Bucket: b, Key: "k2", Body: "x", ACL: "everyone-please" })));
+    const badCanned = await failure(s3.send(new PutObjectCommand({ Bucket: b, Key: "k2", Body: "x", ACL: "everyone-please" as never })));
     expect(badCanned.name).toBe("InvalidArgument");
     expect((await failure(s3.send(new GetObjectAclCommand({ Bucket: b, Key: "missing" })))).name).toBe("NoSuchKey");
     expect((await failure(s3.send(new GetObjectAclCommand({ Bucket: "oacl-no-such-bucket", Key: "k" })))).name).toBe("NoSuchBucket");

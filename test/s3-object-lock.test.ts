@@ -190,7 +190,7 @@ describe("S3 Object Lock", () => {
     expect(past.name).toBe("InvalidArgument");
     const halfHeaders = await failure(s3.send(new PutObjectCommand({ Bucket: b, Key: "k3", Body: "x", ObjectLockMode: "GOVERNANCE" })));
     expect(halfHeaders.name).toBe("InvalidArgument");
-    const badMode = await failure(s3.send(new PutObjectCommand({ Bucket: b, Key: "k3", Body: "x", ObjectLockMode: "FOREVER", ObjectLockRetainUntilDate: inDays(1) })));
+    const badMode = await failure(s3.send(new PutObjectCommand({ Bucket: b, Key: "k3", Body: "x", ObjectLockMode: "FOREVER" as never, ObjectLockRetainUntilDate: inDays(1) })));
     expect(badMode.name).toBe("InvalidArgument");
     expect((await failure(s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: "nope" })))).name).toBe("NoSuchKey");
   });
