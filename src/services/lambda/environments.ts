@@ -6,7 +6,7 @@
  * get separate environments; idle ones are reaped (by the injected clock). Timeouts and the
  * memory limit kill the environment, as AWS does.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -80,6 +80,23 @@ const sdkModules: string | undefined = (() => {
   }
   return undefined;
 })();
+
+let python: string | undefined;
+/**
+ * The python3 to run (NIMBUS_LAMBDA_PYTHON, else `python3` on PATH), resolved to its real
+ * executable once: version-manager shims find their interpreter through HOME, which an
+ * environment changes.
+ */
+function pythonExecutable(): string {
+  if (python) return python;
+  const configured = process.env.NIMBUS_LAMBDA_PYTHON ?? "python3";
+  try {
+    python = execFileSync(configured, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", timeout: 10_000 }).trim() || configured;
+  } catch {
+    python = configured;
+  }
+  return python;
+}
 
 class Environment {
   readonly id = randomBytes(16).toString("hex");
@@ -159,7 +176,7 @@ class Environment {
       command = process.execPath;
       args = [`--max-old-space-size=${Math.max(16, Math.floor(memory * 0.85))}`, runtimeFile("node-bootstrap.mjs")];
     } else if (runtime.startsWith("python")) {
-      command = process.env.NIMBUS_LAMBDA_PYTHON ?? "python3";
+      command = pythonExecutable();
       args = ["-u", runtimeFile("python-bootstrap.py")];
     } else {
       command = join(codeDir, "bootstrap");
@@ -236,7 +253,7 @@ class Environment {
     res.writeHead(200, {
       "content-type": "application/json",
       "lambda-runtime-aws-request-id": p.id,
-      "lambda-runtime-deadline-ms": String(Date.now() + ((p.spec.config.Timeout ?? 3) * 1000 - (performance.now() - p.startedMs))),
+      "lambda-runtime-deadline-ms": String(Math.floor(Date.now() + ((p.spec.config.Timeout ?? 3) * 1000 - (performance.now() - p.startedMs)))),
       "lambda-runtime-invoked-function-arn": p.spec.invokedArn,
       "lambda-runtime-trace-id": `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")};Parent=${randomBytes(8).toString("hex")};Sampled=0`,
       ...(p.spec.clientContext ? { "lambda-runtime-client-context": Buffer.from(p.spec.clientContext, "base64").toString("utf8") } : {}),

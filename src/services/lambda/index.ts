@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { LambdaOperations } from "../../generated/lambda.js";
 import { functionPolicy, handlers, parseFunctionName, signCodeUrl } from "./provider.js";
-import { lambdaBusTarget, startLambdaWorker, stopLambdaWorker } from "./async-invoke.js";
+import { drainLambdaQueue, lambdaBusTarget, startLambdaWorker, stopLambdaWorker } from "./async-invoke.js";
 import { functionArn } from "./store.js";
 
 const unregister = new WeakMap<ServiceRuntime, () => void>();
@@ -47,6 +47,12 @@ export const lambda = defineService<LambdaOperations>({
   },
   resourcePolicy: (ctx, arn) => functionPolicy(ctx.storage.metadata, arn),
   async nimbusRoutes(req, runtime) {
+    // Run every due asynchronous invocation to its end and write pending logs (tests, scripts).
+    if (req.path === "drain" && req.method === "POST") {
+      if (!req.loopback) return { status: 403, json: { error: "loopback only" } };
+      await drainLambdaQueue(runtime.storage.metadata);
+      return { status: 200, json: { drained: true } };
+    }
     // Code.Location of GetFunction: the package, for a signed URL that has not expired.
     const m = /^code\/(\d{12})\/([^/]+)$/.exec(req.path);
     if (!m || req.method !== "GET") return undefined;
