@@ -77,7 +77,11 @@ describe("kill -9 during uploads", () => {
           }
         }
       })();
+      // Kill mid-stream: after some time and at least a dozen acknowledgements this round, however
+      // slow the machine is (the count is what the test needs, not the speed).
+      const before = acked.size;
       await new Promise((r) => setTimeout(r, 400 + round * 150));
+      while (acked.size - before < 12) await new Promise((r) => setTimeout(r, 20));
       child.kill("SIGKILL");
       stop = true;
       await Promise.all([...writers, overwriter]);

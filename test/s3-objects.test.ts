@@ -347,19 +347,28 @@ describe("checksums", () => {
   });
 
   it("verifies stored bytes on read: a corrupted blob never reaches the client whole", async () => {
-    await s3.send(new PutObjectCommand({ Bucket: B, Key: "fragile", Body: "precious bytes" }));
-    // Find the blob holding it and flip its content on disk.
+    // Big enough to live in a blob file (small blobs are rows of small-blobs.sqlite), with a size
+    // no other test uses, so its file is found by size whether or not it is stored encrypted.
+    const body = Buffer.alloc(100_003, 7);
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: "fragile", Body: body }));
     const dir = join(n.dataDir, "blobs");
+    const { readFile, stat } = await import("node:fs/promises");
+    let flipped = 0;
     for (const shard of await readdir(dir)) {
       if (shard === "tmp") continue;
       for (const f of await readdir(join(dir, shard))) {
         const p = join(dir, shard, f);
-        const { readFile } = await import("node:fs/promises");
-        if ((await readFile(p)).toString() === "precious bytes") await writeFile(p, "precious bytez");
+        const size = (await stat(p)).size;
+        if (size < body.length || size > body.length + 4096) continue;
+        const bytes = await readFile(p);
+        bytes[50_000] = bytes[50_000]! ^ 0xff;
+        await writeFile(p, bytes);
+        flipped++;
       }
     }
+    expect(flipped).toBe(1);
     const res = await s3.send(new GetObjectCommand({ Bucket: B, Key: "fragile" })).then(
-      (r) => r.Body!.transformToString(),
+      (r) => r.Body!.transformToByteArray(),
       (e: Error) => e,
     ).catch((e: Error) => e);
     expect(res).toBeInstanceOf(Error);

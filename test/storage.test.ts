@@ -9,6 +9,7 @@ import { PassThrough } from "node:stream";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { FileBlobStore } from "../src/storage/file-blob-store.js";
+import { TieredBlobStore } from "../src/storage/tiered-blob-store.js";
 import { openStorage } from "../src/storage/index.js";
 import { SCHEMA_VERSION, SqliteMetadataStore, type Durability } from "../src/storage/sqlite-metadata-store.js";
 import type { BlobStore, MetadataStore } from "../src/storage/types.js";
@@ -45,10 +46,34 @@ function fileBlobFixture(durability: Durability) {
   };
 }
 
+function tieredBlobFixture(durability: Durability, inlineLimit?: number) {
+  return async (): Promise<BackendFixture<BlobStore>> => {
+    const dir = await tempDir();
+    const sqlitePath = join(dir, "small-blobs.sqlite");
+    return {
+      open: () => TieredBlobStore.open(join(dir, "blobs"), { durability, sqlitePath, ...(inlineLimit !== undefined ? { inlineLimit } : {}) }),
+      close: (store) => (store as TieredBlobStore).close(),
+      dispose: () => rm(dir, { recursive: true, force: true }),
+      physicalObjectCount: async () => {
+        const db = new Database(sqlitePath, { readonly: true });
+        try {
+          const rows = db.prepare("SELECT count(*) FROM blobs").pluck().get() as number;
+          return rows + (await filesUnder(join(dir, "blobs"))).length;
+        } finally {
+          db.close();
+        }
+      },
+    };
+  };
+}
+
 describeMetadataStore("SQLite (durability full)", sqliteFixture("full"));
 describeMetadataStore("SQLite (durability normal)", sqliteFixture("normal"));
 describeBlobStore("files (durability full)", fileBlobFixture("full"));
 describeBlobStore("files (durability normal)", fileBlobFixture("normal"));
+describeBlobStore("tiered: rows and files (durability full)", tieredBlobFixture("full"));
+describeBlobStore("tiered: rows and files (durability normal)", tieredBlobFixture("normal"));
+describeBlobStore("tiered: every blob a row above 1 KiB is a file", tieredBlobFixture("full", 1024));
 
 describe("SQLite metadata store specifics", () => {
   it("uses WAL, the requested synchronous level and records the schema version", async () => {

@@ -1,11 +1,12 @@
 /**
- * Opens the default storage of a data directory: SQLite metadata in `<dataDir>/metadata.sqlite`
- * and blob files under `<dataDir>/blobs/`. Callers get the backend-neutral interfaces only, so
+ * Opens the default storage of a data directory: SQLite metadata in `<dataDir>/metadata.sqlite`,
+ * blobs up to 64 KiB in `<dataDir>/small-blobs.sqlite` and larger ones as files under
+ * `<dataDir>/blobs/` (tiered-blob-store.ts). Callers get the backend-neutral interfaces only, so
  * another backend (PostgreSQL metadata, say) can be chosen here without touching any service.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { FileBlobStore } from "./file-blob-store.js";
+import { TieredBlobStore } from "./tiered-blob-store.js";
 import { SqliteMetadataStore, type Durability } from "./sqlite-metadata-store.js";
 import type { BlobStore, MetadataStore } from "./types.js";
 
@@ -25,6 +26,8 @@ export interface StorageOptions {
 export interface Storage {
   metadata: MetadataStore;
   blobs: BlobStore;
+  /** The data directory (services that keep key files there, such as S3's master key). */
+  dataDir: string;
   /** Waits for running writes, then closes both stores. */
   close(): Promise<void>;
 }
@@ -32,12 +35,13 @@ export interface Storage {
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const { dataDir, durability = "full" } = options;
   await mkdir(dataDir, { recursive: true });
-  const blobs = await FileBlobStore.open(join(dataDir, "blobs"), { durability });
+  const blobs = await TieredBlobStore.open(join(dataDir, "blobs"), { durability, sqlitePath: join(dataDir, "small-blobs.sqlite") });
   const metadata = new SqliteMetadataStore(join(dataDir, "metadata.sqlite"), { durability });
   let closing: Promise<void> | undefined;
   return {
     metadata,
     blobs,
+    dataDir,
     close() {
       closing ??= Promise.all([metadata.close(), blobs.close()]).then(() => undefined);
       return closing;

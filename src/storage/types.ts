@@ -82,7 +82,10 @@ export interface BlobStore {
    * fsynced, renamed into place, directory fsynced). A failed or aborted source leaves nothing.
    */
   put(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo>;
-  /** Read the blob, or the inclusive byte range [start, end]. */
+  /**
+   * Read the blob, or the inclusive byte range [start, end]. The stream emits "ready" once the
+   * blob is open (before any data) or "error" (code ENOENT when there is no such blob).
+   */
   get(id: string, range?: { start: number; end: number }): Readable;
   size(id: string): Promise<number | undefined>;
   delete(id: string): Promise<void>;
