@@ -523,6 +523,7 @@ export async function transition(env: AlarmEnv, a: AlarmRecord, ev: Evaluation, 
     }
   }
   await alarmsTable(env).put(a.AlarmName, next);
+  if (!changed) return;
   const stateData: Record<string, unknown> = { stateValue: ev.state, stateReason: ev.reason };
   if (ev.reasonData) stateData.stateReasonData = JSON.parse(ev.reasonData) as unknown;
   await addHistory(env, {
@@ -533,7 +534,6 @@ export async function transition(env: AlarmEnv, a: AlarmRecord, ev: Evaluation, 
     HistorySummary: `Alarm updated from ${oldState} to ${ev.state}`,
     HistoryData: JSON.stringify({ version: "1.0", oldState: { stateValue: oldState, stateReason: oldReason }, newState: stateData }),
   });
-  if (!changed) return;
   if (next.ActionsEnabled && !isSuppressed) for (const arn of actionsFor(next, ev.state)) await runAction(env, next, arn, oldState, nowIso);
   if (depth < 5) await reevaluateParents(env, a.AlarmName, depth + 1);
 }
@@ -563,5 +563,6 @@ async function reevaluateParents(env: AlarmEnv, child: string, depth: number): P
 export async function evaluateAlarm(env: AlarmEnv, a: AlarmRecord): Promise<void> {
   const now = env.clock.nowMs();
   const ev = a.type === "CompositeAlarm" ? await evaluateComposite(env, a, now) : await evaluateMetricAlarm(env, a, now);
-  if (ev && ev.state !== a.StateValue) await transition(env, a, ev);
+  // The first evaluation replaces the "Unchecked" reason even when the state stays the same.
+  if (ev && (ev.state !== a.StateValue || a.StateReason.startsWith("Unchecked:"))) await transition(env, a, ev);
 }

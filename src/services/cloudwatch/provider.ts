@@ -100,7 +100,7 @@ function checkFinite(x: number, member: string): void {
 
 // ---- alarms: validation and output ----
 
-const ARN = /^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
+const ARN = /^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:[^:]*:.+$/;
 function checkActions(list: string[] | undefined, member: string): string[] {
   const l = list ?? [];
   if (l.length > 5) throw invalid(`The collection ${member} must not have a size greater than 5.`);
