@@ -9,6 +9,7 @@ import { itemHandlers, tableHandlers } from "./provider.js";
 import { partiqlHandlers } from "./partiql.js";
 import { partiqlFacts } from "./partiql-authorization.js";
 import { startTtlSweeper } from "./ttl.js";
+import { backupHandlers, startPitrCapture } from "./backups.js";
 import { enableStaleReads } from "./stale-reads.js";
 import { tableArn, tableNameOf } from "./table-operations.js";
 
@@ -52,15 +53,20 @@ const onTables = (ctx: RequestContext, input: In): AuthorizationFacts => {
 
 const onResourceArn = (_ctx: RequestContext, input: In): AuthorizationFacts => ({ resources: [String(input.ResourceArn ?? "*")] });
 
-/** TTL sweepers per running instance (ttl.ts). */
+/** Background work per running instance: the TTL sweeper (ttl.ts) and PITR logging (backups.ts). */
 const ttlSweepers = new WeakMap<ServiceRuntime, () => void>();
 
 export const dynamodb = defineService<DynamodbOperations>({
   name: "dynamodb",
-  handlers: { ...tableHandlers, ...itemHandlers, ...partiqlHandlers } as Partial<DynamodbOperations> as DynamodbOperations,
+  handlers: { ...tableHandlers, ...itemHandlers, ...partiqlHandlers, ...backupHandlers } as Partial<DynamodbOperations> as DynamodbOperations,
   start(runtime) {
     enableStaleReads();
-    ttlSweepers.set(runtime, startTtlSweeper(runtime));
+    const stopTtl = startTtlSweeper(runtime);
+    const stopPitr = startPitrCapture();
+    ttlSweepers.set(runtime, () => {
+      stopTtl();
+      stopPitr();
+    });
   },
   stop(runtime) {
     ttlSweepers.get(runtime)?.();
@@ -86,6 +92,16 @@ export const dynamodb = defineService<DynamodbOperations>({
     BatchWriteItem: onTables,
     TransactWriteItems: onTables,
     TransactGetItems: onTables,
+    CreateBackup: onTable,
+    DescribeContinuousBackups: onTable,
+    UpdateContinuousBackups: onTable,
+    DescribeBackup: (_ctx, input) => ({ resources: [String(input.BackupArn ?? "*")] }),
+    DeleteBackup: (_ctx, input) => ({ resources: [String(input.BackupArn ?? "*")] }),
+    RestoreTableFromBackup: (ctx, input) => ({ resources: [String(input.BackupArn ?? "*"), tableArn(ctx, String(input.TargetTableName))] }),
+    RestoreTableToPointInTime: (ctx, input) => ({
+      resources: [String(input.SourceTableArn ?? tableArn(ctx, String(input.SourceTableName))), tableArn(ctx, String(input.TargetTableName))],
+    }),
+    ListBackups: (ctx) => ({ resources: [tableArn(ctx, "*")] }),
     ExecuteStatement: partiqlFacts,
     BatchExecuteStatement: partiqlFacts,
     ExecuteTransaction: partiqlFacts,
