@@ -4,6 +4,7 @@
  */
 import type { RequestContext } from "../../core/service.js";
 import { BucketStore, type BucketRecord } from "./store.js";
+import { bucketBehindAccessPoint } from "./access-points.js";
 
 const perRequest = new WeakMap<RequestContext, Map<string, Promise<BucketRecord | undefined>>>();
 
@@ -11,6 +12,7 @@ export function lookupBucket(ctx: RequestContext, name: string): Promise<BucketR
   let m = perRequest.get(ctx);
   if (!m) perRequest.set(ctx, (m = new Map()));
   let p = m.get(name);
-  if (!p) m.set(name, (p = new BucketStore(ctx.storage.metadata).get(name)));
+  // A name that is no bucket may be an access point's (access-points.ts).
+  if (!p) m.set(name, (p = new BucketStore(ctx.storage.metadata).get(name).then((b) => b ?? bucketBehindAccessPoint(ctx, name))));
   return p;
 }

@@ -16,6 +16,7 @@ import type { AuthorizationFacts, RequestContext, ServiceRuntime } from "../../c
 import { objectLockAuthorization, objectLockHandlers } from "./object-lock.js";
 import { objectAclAuthorization, objectAclHandlers, objectAclPolicy } from "./object-acl.js";
 import { ReplicationRunner } from "./replication.js";
+import { accessPointFacts, accessPointPolicy } from "./access-points.js";
 
 /** Each Nimbus instance's replication runner (replication.ts). */
 const replicationRunners = new WeakMap<ServiceRuntime, ReplicationRunner>();
@@ -44,7 +45,12 @@ export const s3 = defineService<S3Operations>({
   rootAlwaysAllowed: ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"],
   // The bucket policy (with Block Public Access applied) and the bucket ACL's grants.
   // ... and, for an object, its ACL's grants (object-acl.ts).
-  resourcePolicy: async (ctx, arn) => objectAclPolicy(ctx, arn, await s3ResourcePolicy(ctx, arn)),
+  // An access point ARN's resource policy is the access point policy (access-points.ts).
+  resourcePolicy: async (ctx, arn) => {
+    const ap = await accessPointPolicy(ctx, arn);
+    if (ap) return ap.policy;
+    return objectAclPolicy(ctx, arn, await s3ResourcePolicy(ctx, arn));
+  },
   // CORS: preflight OPTIONS requests and CORS headers on responses to cross-origin requests.
   preflight: s3Preflight,
   decorateResponse: s3DecorateResponse,
@@ -68,8 +74,9 @@ export const s3 = defineService<S3Operations>({
     await replicationRunners.get(runtime)?.stop();
     replicationRunners.delete(runtime);
   },
-  // S3's IAM actions differ from its operation names.
-  authorization: {
+  // S3's IAM actions differ from its operation names. Through an access point every operation is
+  // also checked against the access point ARN and its policy (access-points.ts).
+  authorization: Object.fromEntries(Object.entries({
     // Account-level actions are checked on arn:aws:s3:::* so statements on "*" and on every bucket both apply.
     ListBuckets: () => ({ action: "s3:ListAllMyBuckets", resources: ["arn:aws:s3:::*"] }),
     CreateBucket: onBucket("s3:CreateBucket"),
@@ -127,5 +134,5 @@ export const s3 = defineService<S3Operations>({
     ...objectAclAuthorization,
     // Multipart uploads (multipart.ts).
     ...multipartAuthorization,
-  },
+  }).map(([op, facts]) => [op, accessPointFacts(facts)])),
 });
