@@ -422,6 +422,9 @@ async function drain(metadata: MetadataStore, queue: WriteQueue): Promise<void> 
   queue.running = true;
   try {
     while (queue.pending.length > 0) {
+      // Let the event loop read the requests that arrived during the last commit (its fsync
+      // blocks the thread) so they join this group instead of each paying for a commit.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = queue.pending.splice(0, 256);
       let outcomes: { ok: boolean; value: unknown }[];
       try {
