@@ -78,7 +78,7 @@ describe("functions", () => {
   });
 
   it("validates as AWS does, writing nothing on failure", async () => {
-    const base = { FunctionName: "bad", Runtime: "nodejs20.x", Role: role, Handler: "index.handler", Code: code() };
+    const base = { FunctionName: "bad", Runtime: "nodejs20.x" as const, Role: role, Handler: "index.handler", Code: code() };
     const untrusting = await executionRole(n, "no-lambda", [], JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }));
     await expect(lambda.send(new CreateFunctionCommand({ ...base, Role: untrusting }))).rejects.toMatchObject({ name: "InvalidParameterValueException", message: "The role defined for the function cannot be assumed by Lambda." });
     await expect(lambda.send(new CreateFunctionCommand({ ...base, Role: "arn:aws:iam::000000000000:role/missing" }))).rejects.toMatchObject({ name: "InvalidParameterValueException" });

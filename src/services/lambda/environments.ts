@@ -228,11 +228,10 @@ class Environment {
   run(pending: Pending): void {
     this.current = pending;
     this.lastUsedMs = this.pool.runtime.clock.nowMs();
-    const timeoutMs = (pending.spec.config.Timeout ?? 3) * 1000;
-    const timer = setTimeout(() => this.timedOut(pending), timeoutMs);
     const origResolve = pending.resolve;
     pending.resolve = (r) => {
-      clearTimeout(timer);
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
       this.stopMemoryWatch();
       origResolve(r);
     };
@@ -242,7 +241,12 @@ class Environment {
     else this.queued = pending;
   }
 
+  private timer?: NodeJS.Timeout;
+
   private dispatch(p: Pending): void {
+    // The timeout counts from when the runtime receives the event (init has its own phase).
+    p.startedMs = performance.now();
+    this.timer = setTimeout(() => this.timedOut(p), (p.spec.config.Timeout ?? 3) * 1000);
     const res = this.waiting!;
     this.waiting = undefined;
     this.queued = undefined;
@@ -416,7 +420,6 @@ class Pool {
 
 export class Executor {
   private readonly pools = new Map<string, Pool>();
-  private readonly logChains = new Map<string, Promise<unknown>>();
   private reaper?: NodeJS.Timeout;
   private offAdvance?: () => void;
 
@@ -473,12 +476,13 @@ export class Executor {
     }
     env.busy = true;
     const id = spec.requestId ?? randomUUID();
-    const t0 = performance.now();
-    const lines: string[] = [];
+    const pending: Pending = { id, spec, resolve: () => undefined, lines: [], startedMs: performance.now(), deadlineMs: 0, done: false };
+    const lines = pending.lines;
     const result = await new Promise<{ payload: Buffer; functionError?: string }>((resolve) => {
-      env.run({ id, spec, resolve, lines, startedMs: t0, deadlineMs: 0, done: false });
+      pending.resolve = resolve;
+      env.run(pending);
     });
-    const durationMs = performance.now() - t0;
+    const durationMs = performance.now() - pending.startedMs;
     env.busy = false;
     // Output written just before the response may still be in the pipe: let it arrive.
     await new Promise((r) => setImmediate(r));
@@ -502,24 +506,49 @@ export class Executor {
     ];
   }
 
+  /**
+   * Log lines are batched per stream and written shortly after (one CloudWatch Logs transaction
+   * for many invocations), in order; `flushLogs` writes what is pending at once.
+   */
   private writeLogs(spec: InvokeSpec, stream: string, lines: string[]): void {
     const group = logGroupOf(spec.config);
     const scope: Scope = { account: spec.scope.account, region: spec.scope.region, service: "logs" };
-    const chainKey = `${scope.account}:${scope.region}:${group}:${stream}`;
-    const prev = this.logChains.get(chainKey) ?? Promise.resolve();
+    const key = `${scope.account}:${scope.region}:${group}:${stream}`;
     const now = this.runtime.clock.nowMs();
-    const next = prev
-      .then(() => appendLogEvents(this.runtime.storage.metadata, scope, group, stream, lines.map((message) => ({ timestamp: now, message })), now, { createMissing: true }))
-      .catch((e: unknown) => this.runtime.logger.warn(`lambda logs: ${String(e)}`));
-    this.logChains.set(chainKey, next);
-    void next.finally(() => {
-      if (this.logChains.get(chainKey) === next) this.logChains.delete(chainKey);
-    });
+    let batch = this.logBatches.get(key);
+    if (!batch) {
+      batch = { scope, group, stream, events: [] };
+      this.logBatches.set(key, batch);
+    }
+    for (const message of lines) batch.events.push({ timestamp: now, message });
+    if (!this.logTimer) {
+      this.logTimer = setTimeout(() => void this.flushLogs(), 50);
+      this.logTimer.unref();
+    }
   }
 
-  /** Wait until every log write so far has landed (tests, shutdown). */
-  async flushLogs(): Promise<void> {
-    await Promise.all([...this.logChains.values()]);
+  private readonly logBatches = new Map<string, { scope: Scope; group: string; stream: string; events: { timestamp: number; message: string }[] }>();
+  private logTimer?: NodeJS.Timeout;
+  private logChain: Promise<void> = Promise.resolve();
+
+  /** Write every pending log line (tests, shutdown); resolves once they have landed. */
+  flushLogs(): Promise<void> {
+    if (this.logTimer) clearTimeout(this.logTimer);
+    this.logTimer = undefined;
+    const batches = [...this.logBatches.values()];
+    this.logBatches.clear();
+    this.logChain = this.logChain.then(async () => {
+      for (const b of batches) {
+        // PutLogEvents' batch limits apply: 10,000 events per write.
+        for (let i = 0; i < b.events.length; i += 10_000) {
+          const now = this.runtime.clock.nowMs();
+          await appendLogEvents(this.runtime.storage.metadata, b.scope, b.group, b.stream, b.events.slice(i, i + 10_000), now, { createMissing: true }).catch((e: unknown) =>
+            this.runtime.logger.warn(`lambda logs: ${String(e)}`),
+          );
+        }
+      }
+    });
+    return this.logChain;
   }
 
   /** A new configuration or code retires the environments of the old one once they are idle. */
