@@ -5,6 +5,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
+  PutBucketVersioningCommand,
   GetObjectLegalHoldCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
@@ -65,6 +66,9 @@ describe("S3 Object Lock", () => {
   it("enables versioning with Object Lock at CreateBucket", async () => {
     const b = await lockedBucket();
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe("Enabled");
+    const suspend = await failure(s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: "Suspended" } })));
+    expect(suspend.name).toBe("InvalidBucketState");
+    expect(suspend.status).toBe(409);
   });
 
   it("COMPLIANCE retention from PutObject headers: no permanent delete, may only be extended", async () => {

@@ -370,3 +370,14 @@ export async function checkVersionDeletable(
   const found = await versionInTx(tablesOf(source, bucket), key, versionId);
   if (found) checkDeletable(found.version, now, bypass);
 }
+
+/** PutBucketVersioning: a bucket with Object Lock keeps versioning Enabled. */
+export async function checkVersioningChange(ctx: RequestContext, bucket: BucketRecord, status: string | undefined): Promise<void> {
+  if (status !== "Suspended") return;
+  if (await getObjectLockConfiguration(ctx.storage.metadata, bucket)) {
+    throw new ServiceError(
+      { code: "InvalidBucketState", status: 409 },
+      "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+    );
+  }
+}
