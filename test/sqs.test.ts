@@ -1,6 +1,6 @@
 /** SQS: queues, messages, FIFO, dead-letter queues, policies and deliveries, through SDK v3, the AWS CLI and boto3. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import {
   AddPermissionCommand,
   ChangeMessageVisibilityBatchCommand,
@@ -26,6 +26,7 @@ import {
   UntagQueueCommand,
 } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
 import type { Nimbus } from "../src/index.js";
 import { awsCli, boto3, sdkConfig, startTestNimbus } from "./helpers.js";
 
@@ -493,5 +494,87 @@ describe("other clients", () => {
     );
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({ ok: 3, bodies: ["m0", "m1", "m2"], n: "0", err: "AWS.SimpleQueueService.PurgeQueueInProgress" });
+  });
+});
+
+/** SigV4 hashing for @smithy/signature-v4 from node:crypto. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const toBytes = (d: SourceData): string | Uint8Array =>
+  typeof d === "string" ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+class Sha256 {
+  private readonly h;
+  constructor(secret?: SourceData) {
+    this.h = secret ? createHmac("sha256", toBytes(secret)) : createHash("sha256");
+  }
+  update(data: SourceData) {
+    this.h.update(toBytes(data));
+  }
+  async digest() {
+    return new Uint8Array(this.h.digest());
+  }
+}
+
+describe("query protocol (older SDKs and CLIs)", () => {
+  async function query(params: Record<string, string>): Promise<{ status: number; text: string }> {
+    const u = new URL(n.endpoint);
+    const body = new URLSearchParams({ Version: "2012-11-05", ...params }).toString();
+    const signer = new SignatureV4({ service: "sqs", region: "us-east-1", credentials: n.credentials, sha256: Sha256 });
+    const req = await signer.sign({
+      method: "POST",
+      protocol: "http:",
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: "/",
+      headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      body,
+    });
+    const res = await fetch(`${n.endpoint}/`, { method: "POST", headers: req.headers, body });
+    return { status: res.status, text: await res.text() };
+  }
+
+  it("speaks Action=... with AWS's query names and XML", async () => {
+    const created = await query({ Action: "CreateQueue", QueueName: "q-query", "Attribute.1.Name": "VisibilityTimeout", "Attribute.1.Value": "40", "Tag.1.Key": "k", "Tag.1.Value": "v" });
+    expect(created.status).toBe(200);
+    const url = /<QueueUrl>([^<]+)<\/QueueUrl>/.exec(created.text)![1]!;
+    expect(url).toBe(`${n.endpoint}/${ACCOUNT}/q-query`);
+    const sent = await query({
+      Action: "SendMessageBatch",
+      QueueUrl: url,
+      "SendMessageBatchRequestEntry.1.Id": "a",
+      "SendMessageBatchRequestEntry.1.MessageBody": "via query",
+      "SendMessageBatchRequestEntry.1.MessageAttribute.1.Name": "color",
+      "SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType": "String",
+      "SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue": "red",
+    });
+    expect(sent.text).toContain("<SendMessageBatchResultEntry><Id>a</Id>");
+    const recv = await query({ Action: "ReceiveMessage", QueueUrl: url, "AttributeName.1": "All", "MessageAttributeName.1": "All" });
+    expect(recv.text).toContain("<Message><MessageId>");
+    expect(recv.text).toContain("<Body>via query</Body>");
+    expect(recv.text).toContain("<Attribute><Name>SenderId</Name>");
+    expect(recv.text).toContain("<MessageAttribute><Name>color</Name><Value><StringValue>red</StringValue><DataType>String</DataType></Value></MessageAttribute>");
+    const a = await query({ Action: "GetQueueAttributes", QueueUrl: url, "AttributeName.1": "VisibilityTimeout" });
+    expect(a.text).toContain("<GetQueueAttributesResult><Attribute><Name>VisibilityTimeout</Name><Value>40</Value></Attribute></GetQueueAttributesResult>");
+    expect((await query({ Action: "ListQueueTags", QueueUrl: url })).text).toContain("<Tag><Key>k</Key><Value>v</Value></Tag>");
+    const missing = await query({ Action: "GetQueueUrl", QueueName: "nope" });
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain("<Code>AWS.SimpleQueueService.NonExistentQueue</Code><Message>The specified queue does not exist.</Message>");
+  });
+});
+
+describe("retention and reset", () => {
+  it("drops messages past MessageRetentionPeriod on the injected clock", async () => {
+    const url = await queue("short-lived", { MessageRetentionPeriod: "60" });
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "soon gone" }));
+    expect((await attrs(url, ["ApproximateNumberOfMessages"])).ApproximateNumberOfMessages).toBe("1");
+    n.clock.advance(61);
+    expect((await attrs(url, ["ApproximateNumberOfMessages"])).ApproximateNumberOfMessages).toBe("0");
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url }))).Messages).toBeUndefined();
+  });
+
+  it("POST /_nimbus/reset forgets every queue", async () => {
+    await queue("before-reset");
+    expect((await fetch(`${n.endpoint}/_nimbus/reset`, { method: "POST" })).status).toBe(200);
+    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: "before-reset" }))).rejects.toMatchObject({ name: "QueueDoesNotExist" });
+    expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls).toBeUndefined();
   });
 });

@@ -612,7 +612,7 @@ function renderError(
   const ctx = { requestId, method: wire.method };
   // awsQueryCompatible services keep their old codes for query-protocol clients.
   if (routed && (routed.protocol === "query" || routed.protocol === "ec2") && error.queryErrorCode) {
-    error = { ...error, code: error.queryErrorCode };
+    error = { ...error, code: error.queryErrorCode, message: error.message };
   }
   if (routed) {
     const codec = codecs[routed.protocol];

@@ -32,6 +32,8 @@ export interface ShapeRef {
   location?: Location;
   locationName?: string;
   queryName?: string;
+  /** The member's element / parameter name in the query protocol and XML, when it differs from the JSON name (SQS). */
+  xmlName?: string;
   jsonvalue?: boolean;
   xmlNamespace?: { prefix?: string; uri: string };
   xmlAttribute?: boolean;

@@ -116,7 +116,7 @@ export interface QueryNaming {
 
 export const queryNaming: QueryNaming = {
   memberKeys(member, ref, target) {
-    const keys = [ref.locationName ?? member, member];
+    const keys = [ref.xmlName ?? ref.locationName ?? member, ref.locationName ?? member, member];
     // botocore names flattened list items by the list member's locationName.
     const itemName = target.type === "list" && (ref.flattened || target.flattened) ? target.member?.locationName : undefined;
     if (itemName) keys.push(itemName);

@@ -408,7 +408,7 @@ function writePlan(model: ServiceModel, shapeName: string): StructWritePlan {
     if (!inBody(ref)) continue;
     const target = shapeNamed(model, ref.shape);
     const ns = namespaceAttr(ref.xmlNamespace ?? (target.type === "structure" ? target.xmlNamespace : undefined));
-    const entry: WriteMember = { member, name: ref.locationName ?? member, ref, shape: target, ns };
+    const entry: WriteMember = { member, name: ref.xmlName ?? ref.locationName ?? member, ref, shape: target, ns };
     (ref.xmlAttribute ? plan.attributes : plan.elements).push(entry);
   }
   perModel.set(shapeName, plan);

@@ -256,6 +256,34 @@ export class SqsEngine {
     return randomUUID();
   }
 
+  /**
+   * Drop messages past their queue's retention period, dedup entries past their window and
+   * stale FIFO receive attempts (runs once a minute and whenever the clock is advanced).
+   */
+  async sweep(): Promise<void> {
+    const now = this.nowMs();
+    const writes: Promise<void>[] = [];
+    for (const s of await this.allScopes()) {
+      for (const q of s.queues.values()) {
+        const retention = q.attr("MessageRetentionPeriod") * 1000;
+        for (const m of [...q.messages.values()]) {
+          if (m.sent + retention <= now) {
+            q.remove(m.seq);
+            writes.push(this.deleteMessage(q, m.seq));
+          }
+        }
+        for (const [k, d] of [...q.dedup]) {
+          if (d.expires <= now) {
+            q.dedup.delete(k);
+            writes.push(this.writer.write(q.scope, "dedup", q.name + SEP + k, undefined));
+          }
+        }
+        for (const [k, a] of [...q.attempts]) if (a.expires <= now) q.attempts.delete(k);
+      }
+    }
+    await Promise.all(writes);
+  }
+
   /** Wait until something may be receivable, the deadline passes or the queue goes away. */
   wait(q: QueueState, deadlineMs: number, now: () => number, onAdvance: (l: () => void) => () => void): Promise<void> {
     return new Promise<void>((resolve) => {

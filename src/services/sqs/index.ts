@@ -28,7 +28,7 @@ const onQueueArn = (member: string) => (ctx: RequestContext, input: Record<strin
   return account ? { resources: [arn], resourceAccount: account } : {};
 };
 
-const started = new WeakMap<ServiceRuntime, { off: () => void; reset: () => Promise<void> }>();
+const started = new WeakMap<ServiceRuntime, { off: () => void; reset: () => Promise<void>; timer: NodeJS.Timeout; offClock: () => void }>();
 
 /** The bus target: a service (S3, SNS, ...) or another account's resource sends to a queue. */
 async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery): Promise<{ messageId?: string }> {
@@ -89,13 +89,26 @@ export const sqs = defineService<SqsOperations>({
       await reset();
       eng.forget();
     };
-    // Long polls sleeping on a visibility deadline re-check when the clock moves.
-    started.set(runtime, { off, reset });
+    // Retention: once a minute of real time and whenever the injected clock moves.
+    let sweeping = false;
+    const sweep = () => {
+      if (sweeping) return;
+      sweeping = true;
+      engineFor(metadata, runtime.clock)
+        .sweep()
+        .catch((e: unknown) => runtime.logger.warn(`sqs retention: ${String(e)}`))
+        .finally(() => (sweeping = false));
+    };
+    const timer = setInterval(sweep, 60_000);
+    timer.unref();
+    started.set(runtime, { off, reset, timer, offClock: runtime.clock.onAdvance(sweep) });
   },
   async stop(runtime) {
     const s = started.get(runtime);
     if (!s) return;
     s.off();
+    clearInterval(s.timer);
+    s.offClock();
     runtime.storage.metadata.reset = s.reset;
     await engineFor(runtime.storage.metadata, runtime.clock).writer.flush();
   },
