@@ -236,3 +236,84 @@ describe("batches", () => {
     expect((await fails(ddb.send(new BatchGetItemCommand({ RequestItems: { simple: { Keys: keys } } })))).message).toBe("Too many items requested for the BatchGetItem call");
   });
 });
+
+describe("key ordering and page limits", () => {
+  beforeAll(async () => {
+    for (const [name, type] of [["ord-s", "S"], ["ord-n", "N"], ["ord-b", "B"]] as const) {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: name,
+          AttributeDefinitions: [
+            { AttributeName: "pk", AttributeType: "S" },
+            { AttributeName: "sk", AttributeType: type },
+          ],
+          KeySchema: [
+            { AttributeName: "pk", KeyType: "HASH" },
+            { AttributeName: "sk", KeyType: "RANGE" },
+          ],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+    }
+  });
+
+  const sortKeys = async (table: string, forward = true) =>
+    (await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "p" } }, ScanIndexForward: forward }))).Items!.map((i) => i.sk!);
+
+  it("orders strings by UTF-8 bytes, numbers by exact value, binaries by bytes", async () => {
+    const strings = ["\u{1F600}", "a", "\uE000", "Z", "a\u0000", "ab", ""].filter((s) => s !== "");
+    for (const s of strings) await ddb.send(new PutItemCommand({ TableName: "ord-s", Item: { pk: { S: "p" }, sk: { S: s } } }));
+    expect((await sortKeys("ord-s")).map((v) => v.S)).toEqual(["Z", "a", "a\u0000", "ab", "\uE000", "\u{1F600}"]);
+    const numbers = ["1.55", "-1.5", "0", "1E-130", "-1.55", "99999999999999999999999999999999999999", "-1e10", "1.5", "9.9999999999999999999999999999999999999E+125", "12345678901234567890.123456789012345678"];
+    for (const x of numbers) await ddb.send(new PutItemCommand({ TableName: "ord-n", Item: { pk: { S: "p" }, sk: { N: x } } }));
+    expect((await sortKeys("ord-n")).map((v) => v.N)).toEqual([
+      "-10000000000",
+      "-1.55",
+      "-1.5",
+      "0",
+      "0." + "0".repeat(129) + "1",
+      "1.5",
+      "1.55",
+      "12345678901234567890.123456789012345678",
+      "99999999999999999999999999999999999999",
+      "9".repeat(38) + "0".repeat(88),
+    ]);
+    const between = await ddb.send(new QueryCommand({ TableName: "ord-n", KeyConditionExpression: "pk = :p AND sk BETWEEN :a AND :b", ExpressionAttributeValues: { ":p": { S: "p" }, ":a": { N: "-1.55" }, ":b": { N: "1.5" } } }));
+    expect(between.Count).toBe(5);
+    const binaries = [[2], [1, 0], [255], [1], [1, 255]];
+    for (const b of binaries) await ddb.send(new PutItemCommand({ TableName: "ord-b", Item: { pk: { S: "p" }, sk: { B: Buffer.from(b) } } }));
+    expect((await sortKeys("ord-b", false)).map((v) => [...v.B!])).toEqual([[255], [2], [1, 255], [1, 0], [1]]);
+    const prefix = await ddb.send(new QueryCommand({ TableName: "ord-b", KeyConditionExpression: "pk = :p AND begins_with(sk, :b)", ExpressionAttributeValues: { ":p": { S: "p" }, ":b": { B: Buffer.from([1]) } } }));
+    expect(prefix.Count).toBe(3);
+  });
+
+  it("stops a page at 1 MB of items with a LastEvaluatedKey", async () => {
+    const big = "z".repeat(390 * 1024);
+    for (let i = 0; i < 4; i++) await ddb.send(new PutItemCommand({ TableName: "ord-s", Item: { pk: { S: "big" }, sk: { S: `k${i}` }, d: { S: big } } }));
+    const page = await ddb.send(new QueryCommand({ TableName: "ord-s", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "big" } }, ReturnConsumedCapacity: "TOTAL" }));
+    expect(page.Count).toBe(3);
+    expect(page.LastEvaluatedKey).toEqual({ pk: { S: "big" }, sk: { S: "k2" } });
+    expect(page.ConsumedCapacity!.CapacityUnits).toBe(146.5);
+    const rest = await ddb.send(new QueryCommand({ TableName: "ord-s", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "big" } }, ExclusiveStartKey: page.LastEvaluatedKey }));
+    expect(rest.Count).toBe(1);
+    expect(rest.LastEvaluatedKey).toBeUndefined();
+  });
+
+  it("refuses bad queries with DynamoDB's messages", async () => {
+    const q = (extra: Record<string, unknown>) => fails(ddb.send(new QueryCommand({ TableName: "ord-s", ...extra } as never)));
+    expect((await q({})).message).toBe("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+    expect((await q({ KeyConditionExpression: "pk = :p", FilterExpression: "sk = :p", ExpressionAttributeValues: { ":p": { S: "x" } } })).message).toBe(
+      "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk",
+    );
+    // A value that happens to equal a key name is not a key attribute.
+    const ok = await ddb.send(new QueryCommand({ TableName: "ord-s", KeyConditionExpression: "pk = :p", FilterExpression: "colour = :v", ExpressionAttributeValues: { ":p": { S: "x" }, ":v": { S: "sk" } } }));
+    expect(ok.Count).toBe(0);
+    expect((await q({ KeyConditionExpression: "pk = :p", Limit: 0, ExpressionAttributeValues: { ":p": { S: "x" } } })).name).toBe("ValidationException");
+    expect((await q({ KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "x" }, ":q": { S: "y" } } })).message).toBe(
+      "Value provided in ExpressionAttributeValues unused in expressions: keys: {:q}",
+    );
+    expect((await q({ KeyConditionExpression: "pk = :p", ExclusiveStartKey: { pk: { S: "x" } }, ExpressionAttributeValues: { ":p": { S: "x" } } })).message).toBe(
+      "The provided starting key is invalid: The provided key element does not match the schema",
+    );
+  });
+});

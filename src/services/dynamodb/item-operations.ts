@@ -38,6 +38,7 @@ import {
   type Condition,
   type ExpressionAttributes,
   type KeyConditionPlan,
+  type Operand,
   type Path,
   type UpdateExpressionAst,
 } from "./expressions/index.js";
@@ -552,8 +553,44 @@ const Query = async (ctx: RequestContext, input: Input) => {
   return output;
 };
 
+/** Whether a condition reads the top-level attribute `name` (paths only, never values). */
 function filterMentions(c: Condition, name: string): boolean {
-  return JSON.stringify(c).includes(JSON.stringify(name));
+  const operand = (o: Operand): boolean => {
+    switch (o.kind) {
+      case "path":
+      case "size":
+        return o.path[0] === name;
+      case "value":
+        return false;
+      case "if_not_exists":
+        return o.path[0] === name || operand(o.fallback);
+      case "list_append":
+        return operand(o.first) || operand(o.second);
+      case "arithmetic":
+        return operand(o.left) || operand(o.right);
+    }
+  };
+  switch (c.kind) {
+    case "compare":
+      return operand(c.left) || operand(c.right);
+    case "between":
+      return operand(c.operand) || operand(c.lower) || operand(c.upper);
+    case "in":
+      return operand(c.operand) || c.candidates.some(operand);
+    case "and":
+    case "or":
+      return filterMentions(c.left, name) || filterMentions(c.right, name);
+    case "not":
+      return filterMentions(c.condition, name);
+    case "attribute_exists":
+    case "attribute_not_exists":
+    case "attribute_type":
+      return c.path[0] === name;
+    case "begins_with":
+      return operand(c.operand) || operand(c.prefix);
+    case "contains":
+      return operand(c.operand) || operand(c.value);
+  }
 }
 
 /** Which parallel-scan segment an entry belongs to: a hash of its partition key. */
