@@ -1,6 +1,7 @@
 /** SNS fan-out into real Nimbus SQS queues: queue policies decide, FIFO topics to FIFO queues keep order and deduplicate, raw delivery carries attributes. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateTopicCommand, PublishCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Nimbus } from "../src/index.js";
 import { sdkConfig, startTestNimbus } from "./helpers.js";
@@ -68,5 +69,32 @@ describe("SNS to SQS", () => {
     await sns.send(new PublishCommand({ TopicArn: t, Message: "job-0", MessageGroupId: "g1" }));
     const got = await drain(q.url, 20);
     expect(got.map((m) => m.Body)).toEqual(Array.from({ length: 8 }, (_, i) => `job-${i}`));
+  });
+
+  it("S3 event notifications reach a topic whose policy allows s3.amazonaws.com, and fan out to its queues", async () => {
+    const s3 = new S3Client({ ...sdkConfig(n), forcePathStyle: true });
+    const t = (await sns.send(new CreateTopicCommand({ Name: "uploads-topic" }))).TopicArn!;
+    await sns.send(
+      new SetTopicAttributesCommand({
+        TopicArn: t,
+        AttributeName: "Policy",
+        AttributeValue: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "SNS:Publish", Resource: t, Condition: { ArnLike: { "aws:SourceArn": "arn:aws:s3:::photo-uploads" } } }],
+        }),
+      }),
+    );
+    const q = await queue("photo-events", t);
+    await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: "sqs", Endpoint: q.arn, Attributes: { RawMessageDelivery: "true" } }));
+    await s3.send(new CreateBucketCommand({ Bucket: "photo-uploads" }));
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: "photo-uploads", NotificationConfiguration: { TopicConfigurations: [{ TopicArn: t, Events: ["s3:ObjectCreated:*"] }] } }));
+    await s3.send(new PutObjectCommand({ Bucket: "photo-uploads", Key: "a.jpg", Body: "img" }));
+    let events: { Body?: string }[] = [];
+    for (let i = 0; i < 50 && !events.some((m) => m.Body?.includes("ObjectCreated")); i++) {
+      events = events.concat(await drain(q.url));
+      if (!events.some((m) => m.Body?.includes("ObjectCreated"))) await new Promise((r) => setTimeout(r, 20));
+    }
+    const created = events.map((m) => JSON.parse(m.Body!) as { Records?: { eventName: string; s3: { object: { key: string } } }[] }).find((e) => e.Records);
+    expect(created?.Records?.[0]).toMatchObject({ eventName: "ObjectCreated:Put", s3: { object: { key: "a.jpg" } } });
   });
 });
