@@ -10,6 +10,7 @@ import { partiqlHandlers } from "./partiql.js";
 import { partiqlFacts } from "./partiql-authorization.js";
 import { startTtlSweeper } from "./ttl.js";
 import { backupHandlers, startPitrCapture } from "./backups.js";
+import { globalTableHandlers, startReplication } from "./global-tables.js";
 import { enableStaleReads } from "./stale-reads.js";
 import { tableArn, tableNameOf } from "./table-operations.js";
 
@@ -53,19 +54,21 @@ const onTables = (ctx: RequestContext, input: In): AuthorizationFacts => {
 
 const onResourceArn = (_ctx: RequestContext, input: In): AuthorizationFacts => ({ resources: [String(input.ResourceArn ?? "*")] });
 
-/** Background work per running instance: the TTL sweeper (ttl.ts) and PITR logging (backups.ts). */
+/** Background work per running instance: the TTL sweeper (ttl.ts), PITR logging (backups.ts), replication (global-tables.ts). */
 const ttlSweepers = new WeakMap<ServiceRuntime, () => void>();
 
 export const dynamodb = defineService<DynamodbOperations>({
   name: "dynamodb",
-  handlers: { ...tableHandlers, ...itemHandlers, ...partiqlHandlers, ...backupHandlers } as Partial<DynamodbOperations> as DynamodbOperations,
+  handlers: { ...tableHandlers, ...itemHandlers, ...partiqlHandlers, ...backupHandlers, ...globalTableHandlers } as Partial<DynamodbOperations> as DynamodbOperations,
   start(runtime) {
     enableStaleReads();
     const stopTtl = startTtlSweeper(runtime);
     const stopPitr = startPitrCapture();
+    const stopReplication = startReplication(runtime);
     ttlSweepers.set(runtime, () => {
       stopTtl();
       stopPitr();
+      stopReplication();
     });
   },
   stop(runtime) {
