@@ -140,6 +140,25 @@ describe("statistics", () => {
   });
 });
 
+describe("compaction", () => {
+  it("gives the same statistics after the sweep folds write segments together", async () => {
+    const t = Math.floor(n.clock.nowMs() / 60_000) * 60_000 - 60_000;
+    for (let i = 0; i < 5; i++) {
+      await cw.send(new PutMetricDataCommand({ Namespace: "Compact", MetricData: [{ MetricName: "M", Timestamp: new Date(t + i * 1000), Values: [i, 10 * i] }] }));
+    }
+    const q = () =>
+      cw.send(
+        new GetMetricStatisticsCommand({ Namespace: "Compact", MetricName: "M", StartTime: new Date(t), EndTime: new Date(t + 60_000), Period: 60, Statistics: ["SampleCount", "Sum", "Maximum"], }),
+      );
+    const before = await q();
+    expect(before.Datapoints?.map((d) => [d.SampleCount, d.Sum, d.Maximum])).toEqual([[10, 110, 40]]);
+    n.clock.advance(15 * 60);
+    const r = await fetch(`${n.endpoint}/_nimbus/cloudwatch/evaluate`, { method: "POST" });
+    expect(r.status).toBe(200);
+    expect((await q()).Datapoints).toEqual(before.Datapoints);
+  });
+});
+
 describe("GetMetricData and metric math", () => {
   let base: number;
   beforeAll(async () => {

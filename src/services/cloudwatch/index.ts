@@ -2,13 +2,14 @@
  * Amazon CloudWatch: metrics, statistics and metric math, alarms (evaluated on the injected
  * clock), dashboards. The evaluator runs once a minute of real time and on every clock advance;
  * it walks every account and region that has alarms, evaluating in slices of 50 alarms and
- * yielding to the event loop between slices so requests are not delayed. It also applies metric
- * retention (buckets past 455 days are deleted). `POST /_nimbus/cloudwatch/evaluate` runs one
+ * yielding to the event loop between slices so requests are not delayed. Every 10 minutes of
+ * clock time it also sweeps: metric retention and rollup, segment compaction, history expiry. `POST /_nimbus/cloudwatch/evaluate` runs one
  * pass now and answers when it is done (tests and scripts use it after advancing the clock).
  */
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { CloudwatchOperations } from "../../generated/cloudwatch.js";
 import { handlers } from "./provider.js";
+import { MetricStore } from "./store.js";
 import { alarmPeriod, alarmsTable, evaluateAlarm, historyTable, type AlarmEnv, type AlarmRecord } from "./alarms.js";
 
 const SLICE = 50;
@@ -66,13 +67,17 @@ async function evaluationPass(runtime: ServiceRuntime, st: EvaluatorState, force
       }
     }
   }
-  if (now - st.lastSweep >= 3_600_000 || force) {
+  if (now - st.lastSweep >= 600_000 || force) {
     st.lastSweep = now;
     await sweep(runtime, now);
   }
 }
 
-/** Retention: metric buckets past 455 days and alarm history past 30 days are deleted. */
+/**
+ * Retention and compaction: metric buckets past 455 days are deleted, 1 s buckets older than 3
+ * hours are rolled into their minute, each bucket's write segments older than 10 minutes are
+ * folded into one row; alarm history past 30 days is deleted.
+ */
 async function sweep(runtime: ServiceRuntime, now: number): Promise<void> {
   const pad = (ms: number) => String(ms).padStart(15, "0");
   for (const scope of await runtime.storage.metadata.scopes("cloudwatch", "alarm-history")) {
@@ -80,17 +85,8 @@ async function sweep(runtime: ServiceRuntime, now: number): Promise<void> {
     const old = await t.list({ before: pad(now - 30 * 86_400_000), limit: 5000 });
     for (const e of old) await t.delete(e.key);
   }
-  const cutoff = now - 455 * 86_400_000;
   for (const scope of await runtime.storage.metadata.scopes("cloudwatch", "buckets")) {
-    const buckets = runtime.storage.metadata.table<{ t: number }>(scope, "buckets");
-    let after: string | undefined;
-    for (;;) {
-      const page = await buckets.list({ ...(after ? { after } : {}), limit: 2000 });
-      for (const e of page) if (e.value.t < cutoff) await buckets.delete(e.key);
-      if (page.length < 2000) break;
-      after = page[page.length - 1]!.key;
-      await yieldToLoop();
-    }
+    await new MetricStore(runtime.storage.metadata, scope).compact(now - 10 * 60_000, now - 3 * 3_600_000, now - 455 * 86_400_000, yieldToLoop);
   }
 }
 

@@ -3,7 +3,8 @@
  *
  * - `metrics`: one entry per metric (namespace, name, dimension set) with the time of its newest
  *   data point (ListMetrics, RecentlyActive).
- * - `buckets`: per metric and per aggregation bucket (1 s for high-resolution points, 60 s for
+ * - `buckets`: per metric and per aggregation bucket, in append-only segments (one per commit,
+ *   `<bucket key>\u0001<segment id>`, compacted by the evaluator's sweep into `<bucket key>`), (1 s for high-resolution points, 60 s for
  *   standard ones), per unit: sample count, sum, min, max and, when every contribution came as raw
  *   values, the values themselves with their counts (for percentiles and the other extended
  *   statistics). Keys are `<metric key>\u0001<bucket start ms, 15 digits>`, so a metric's data for a
@@ -25,7 +26,7 @@
  * The scope's `service` field is ignored (the data lands in CloudWatch's scope of that account and
  * region). `AWS/` namespaces are allowed here (they are refused only from PutMetricData callers).
  */
-import type { MetadataStore, Scope, Tx } from "../../storage/types.js";
+import type { MetadataStore, Scope } from "../../storage/types.js";
 
 export interface Dimension {
   Name: string;
@@ -225,30 +226,35 @@ class MetricWriter {
     this.buckets = new Map();
     this.metrics = new Map();
     if (buckets.length === 0 && metrics.length === 0) return;
+    const seg = segmentId();
     await this.metadata.transaction(async (tx) => {
       for (const m of metrics) {
         const table = tx.table<MetricRecord>(m.scope, "metrics");
         const existing = await table.get(m.key);
-        if (!existing || existing.lastPut < m.lastPut) await table.put(m.key, { ...m.metric, lastPut: m.lastPut });
+        // lastPut only serves RecentlyActive (3 hours): a minute's precision spares most writes.
+        if (!existing || Date.parse(existing.lastPut) + 60_000 <= Date.parse(m.lastPut)) await table.put(m.key, { ...m.metric, lastPut: m.lastPut });
       }
-      for (const b of buckets) await mergeBucket(tx, b.scope, b.key, b.bucket);
+      // Append-only: each commit adds one segment per bucket; reads merge segments, the sweep compacts them.
+      for (const b of buckets) await tx.table<BucketRecord>(b.scope, "buckets").put(`${b.key}\u0001${seg}`, b.bucket);
     });
   }
 }
 
-async function mergeBucket(tx: Tx, scope: Scope, key: string, bucket: BucketRecord): Promise<void> {
-  const table = tx.table<BucketRecord>(scope, "buckets");
-  const existing = await table.get(key);
-  if (existing) {
-    for (const [unit, agg] of Object.entries(bucket.u)) {
-      const u = existing.u[unit];
-      existing.u[unit] = u ? mergeAggregate(u, agg) : agg;
-    }
-    if (bucket.res > existing.res) existing.res = bucket.res;
-    await table.put(key, existing);
-  } else {
-    await table.put(key, bucket);
+let segmentSeq = 0;
+const segmentSalt = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, "0");
+/** Unique, increasing within a process: orders a bucket's segments (the salt separates restarts). */
+function segmentId(): string {
+  segmentSeq++;
+  return `${process.hrtime.bigint().toString(36).padStart(13, "0")}${segmentSalt}${(segmentSeq % 1296).toString(36).padStart(2, "0")}`;
+}
+
+/** Merge `bucket` into `into` (same bucket time). */
+function mergeBucketInto(into: BucketRecord, bucket: BucketRecord): void {
+  for (const [unit, agg] of Object.entries(bucket.u)) {
+    const u = into.u[unit];
+    into.u[unit] = u ? mergeAggregate(u, agg) : agg;
   }
+  if (bucket.res > into.res) into.res = bucket.res;
 }
 
 const writers = new WeakMap<MetadataStore, MetricWriter>();
@@ -290,19 +296,73 @@ export class MetricStore {
     await writerOf(this.metadata).flush();
   }
 
-  /** A metric's buckets with start times in [fromMs, toMs). */
+  /** A metric's buckets (segments merged) overlapping [fromMs, toMs), in time order. */
   async read(mkey: string, fromMs: number, toMs: number): Promise<BucketRecord[]> {
     const from = bucketKey(mkey, Math.max(0, fromMs - 3_600_000));
     const before = bucketKey(mkey, Math.max(0, toMs));
-    const out: BucketRecord[] = [];
+    const merged = new Map<number, BucketRecord>();
     let after: string | undefined;
     for (;;) {
       const page = await this.buckets().list({ ...(after ? { after } : { from }), before, limit: 5000 });
-      for (const e of page) if (e.value.t + e.value.res * 1000 > fromMs && e.value.t < toMs) out.push(e.value);
+      for (const { value: b } of page) {
+        if (b.t + b.res * 1000 <= fromMs || b.t >= toMs) continue;
+        const cur = merged.get(b.t);
+        if (cur) mergeBucketInto(cur, b);
+        else merged.set(b.t, b);
+      }
       if (page.length < 5000) break;
       after = page[page.length - 1]!.key;
     }
-    return out;
+    return [...merged.values()].sort((a, b) => a.t - b.t);
+  }
+
+  /**
+   * Compaction (the evaluator's sweep): fold each bucket's segments older than `settledBeforeMs`
+   * into one row, roll 1 s buckets older than `rollupBeforeMs` into their minute, and delete
+   * buckets older than `expireBeforeMs`.
+   */
+  async compact(settledBeforeMs: number, rollupBeforeMs: number, expireBeforeMs: number, yieldEvery: () => Promise<void>): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.buckets().list({ ...(after ? { after } : {}), limit: 2000 });
+      // Group rows by metric + target bucket time.
+      const groups = new Map<string, { mkey: string; t: number; rows: Array<{ key: string; value: BucketRecord }> }>();
+      for (const row of page) {
+        const mkey = row.key.slice(0, row.key.indexOf("\u0001"));
+        const b = row.value;
+        if (b.t < expireBeforeMs) {
+          groups.set(row.key, { mkey, t: -1, rows: [row] });
+          continue;
+        }
+        if (b.t >= settledBeforeMs) continue;
+        const t = b.res < 60 && b.t < rollupBeforeMs ? Math.floor(b.t / 60_000) * 60_000 : b.t;
+        const g = `${mkey}\u0002${t}`;
+        const e = groups.get(g) ?? { mkey, t, rows: [] };
+        e.rows.push(row);
+        groups.set(g, e);
+      }
+      await this.metadata.transaction(async (tx) => {
+        const table = tx.table<BucketRecord>(this.scope, "buckets");
+        for (const g of groups.values()) {
+          if (g.t === -1) {
+            await table.delete(g.rows[0]!.key);
+            continue;
+          }
+          const target = bucketKey(g.mkey, g.t);
+          if (g.rows.length === 1 && g.rows[0]!.key === target) continue;
+          const merged: BucketRecord = { t: g.t, res: 0, u: {} };
+          const existing = await table.get(target);
+          if (existing && !g.rows.some((r) => r.key === target)) mergeBucketInto(merged, existing);
+          for (const r of g.rows) mergeBucketInto(merged, r.value);
+          if (merged.res < 60 && g.t < rollupBeforeMs) merged.res = 60;
+          for (const r of g.rows) await table.delete(r.key);
+          await table.put(target, merged);
+        }
+      });
+      if (page.length < 2000) break;
+      after = page[page.length - 1]!.key;
+      await yieldEvery();
+    }
   }
 }
 
