@@ -9,6 +9,7 @@ import type { ServiceRuntime } from "../../core/service.js";
 import type { Delivery } from "../../core/bus.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import { Executor } from "./environments.js";
+import { SqsPoller } from "./event-source-mappings.js";
 import { functionArn, queueKey, tables, versionKey, aliasKey, type QueuedEvent, type FunctionRecord, type PolicyStatement } from "./store.js";
 
 const RETRY_DELAYS_MS = [60_000, 120_000];
@@ -22,9 +23,15 @@ interface Worker {
   timer: NodeJS.Timeout;
   off: () => void;
   inflight: Set<Promise<void>>;
+  poller?: SqsPoller;
 }
 
 const workers = new WeakMap<MetadataStore, Worker>();
+
+export function setLambdaEndpoint(metadata: MetadataStore, endpoint: string): void {
+  const w = workers.get(metadata);
+  if (w) w.endpoint = endpoint;
+}
 
 export function executorOf(metadata: MetadataStore): Executor | undefined {
   return workers.get(metadata)?.executor;
@@ -42,6 +49,7 @@ export function startLambdaWorker(runtime: ServiceRuntime, root: string): Worker
     inflight: new Set(),
   };
   worker.timer.unref();
+  worker.poller = new SqsPoller(runtime, worker.executor, () => worker.endpoint);
   workers.set(runtime.storage.metadata, worker);
   return worker;
 }
@@ -51,6 +59,7 @@ export async function stopLambdaWorker(runtime: ServiceRuntime): Promise<void> {
   if (!w) return;
   clearInterval(w.timer);
   w.off();
+  w.poller?.stop();
   await w.executor.stop();
   await Promise.allSettled([...w.inflight]);
   workers.delete(runtime.storage.metadata);
@@ -62,6 +71,10 @@ export async function drainLambdaQueue(metadata: MetadataStore): Promise<void> {
   if (!w) return;
   for (let i = 0; i < 200; i++) {
     await sweep(w);
+    if (w.poller) {
+      await w.poller.poll();
+      while (!w.poller.idle()) await new Promise((r) => setTimeout(r, 10));
+    }
     if (w.inflight.size === 0) {
       await w.executor.flushLogs();
       return;

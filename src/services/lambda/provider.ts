@@ -4,9 +4,12 @@
  * invocations queued persistently and retried on the injected clock (async-invoke.ts).
  *
  * ## Gaps
- * - Layers, function URLs, event source mappings, provisioned concurrency, event invoke configs
- *   (destinations, MaximumEventAgeInSeconds), code signing, InvokeWithResponseStream and
- *   runtime management answer 501 NotImplemented (CreateFunction with Layers is refused).
+ * - Layers, provisioned concurrency, event invoke configs (destinations,
+ *   MaximumEventAgeInSeconds), code signing, InvokeWithResponseStream and runtime management
+ *   answer 501 NotImplemented (CreateFunction with Layers is refused).
+ * - Event source mappings: SQS only (no DynamoDB Streams, Kinesis, Kafka; no FilterCriteria);
+ *   the poller calls SQS's handlers as the service and does not check the execution role's
+ *   sqs:ReceiveMessage permission. Maximum concurrency is recorded, not applied.
  * - The function's /tmp is a private TMPDIR (not a mount at /tmp), and its size is not capped.
  * - Architectures are recorded, not emulated: code runs on the machine's architecture.
  * - CloudWatch metrics (Invocations, Errors, Duration, Throttles) are not published yet.
@@ -23,7 +26,7 @@
  * - PackageType Image is refused: Nimbus runs functions without a container engine.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
-import type { LambdaOperations, CreateFunctionRequest } from "../../generated/lambda.js";
+import type { LambdaOperations, CreateFunctionRequest, CreateEventSourceMappingRequest } from "../../generated/lambda.js";
 import type { RequestContext } from "../../core/service.js";
 import type { Scope } from "../../storage/types.js";
 import { ServiceError } from "../../core/errors.js";
@@ -34,7 +37,8 @@ import { openBlob } from "../s3/provider-objects.js";
 import { LambdaErrors } from "./errors.js";
 import { listZip, UNZIPPED_LIMIT, ZIPPED_LIMIT } from "./code.js";
 import { aliasKey, functionArn, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
-import { executorOf, enqueueEvent } from "./async-invoke.js";
+import { executorOf, enqueueEvent, setLambdaEndpoint } from "./async-invoke.js";
+import { mappings, type MappingRecord } from "./event-source-mappings.js";
 
 /** AWS's default account quotas. */
 const LIMITS = {
@@ -739,3 +743,111 @@ function fingerprint(c: FunctionConfiguration): string {
   const { Runtime, Handler, Role, Timeout, MemorySize, Environment, EphemeralStorage, Architectures } = c;
   return createHash("sha256").update(JSON.stringify({ Runtime, Handler, Role, Timeout, MemorySize, Environment, EphemeralStorage, Architectures })).digest("hex");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Event source mappings (SQS; see event-source-mappings.ts)
+
+function mappingOutput(m: MappingRecord) {
+  return {
+    UUID: m.UUID,
+    EventSourceArn: m.EventSourceArn,
+    FunctionArn: m.FunctionArn,
+    BatchSize: m.BatchSize,
+    MaximumBatchingWindowInSeconds: m.MaximumBatchingWindowInSeconds,
+    FunctionResponseTypes: m.FunctionResponseTypes,
+    State: m.State,
+    StateTransitionReason: m.StateTransitionReason,
+    LastModified: new Date(m.LastModified),
+    ...(m.ScalingConfig ? { ScalingConfig: m.ScalingConfig } : {}),
+  };
+}
+
+function checkMappingNumbers(batch: number | undefined, window: number | undefined, responseTypes: string[] | undefined): void {
+  if (batch !== undefined && (batch < 1 || batch > 10000)) throw validation(`Value '${batch}' at 'batchSize' failed to satisfy constraint: Member must have value ${batch < 1 ? "greater than or equal to 1" : "less than or equal to 10000"}`);
+  if (window !== undefined && (window < 0 || window > 300)) throw validation(`Value '${window}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value ${window < 0 ? "greater than or equal to 0" : "less than or equal to 300"}`);
+  if (batch !== undefined && batch > 10 && !window) throw invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10");
+  for (const t of responseTypes ?? []) if (t !== "ReportBatchItemFailures") throw validation(`Value '[${t}]' at 'functionResponseTypes' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]`);
+}
+
+async function getMapping(ctx: RequestContext, uuid: string): Promise<MappingRecord> {
+  const m = await mappings(ctx.storage.metadata, ctx.scope).get(uuid);
+  if (!m) throw new ServiceError(LambdaErrors.ResourceNotFoundException, `The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${ctx.requestId})`, { Type: "User" });
+  return m;
+}
+
+Object.assign(handlers, {
+  async CreateEventSourceMapping(ctx: RequestContext, input: CreateEventSourceMappingRequest) {
+    const ref = parseFunctionName(ctx, input.FunctionName);
+    const rec = await getRecord(ctx, ref);
+    const source = input.EventSourceArn ?? "";
+    if (!/^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(source)) {
+      throw invalid(source ? `Nimbus maps SQS queues to functions so far; ${source} is not an SQS queue ARN.` : "Unrecognized event source, must be kafka or specify EventSourceArn.");
+    }
+    checkMappingNumbers(input.BatchSize, input.MaximumBatchingWindowInSeconds, input.FunctionResponseTypes);
+    const m: MappingRecord = {
+      UUID: randomUUID(),
+      EventSourceArn: source,
+      FunctionArn: rec.config.FunctionArn!,
+      FunctionName: ref.name,
+      BatchSize: input.BatchSize ?? 10,
+      MaximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds ?? 0,
+      FunctionResponseTypes: input.FunctionResponseTypes ?? [],
+      State: input.Enabled === false ? "Disabled" : "Enabled",
+      LastModified: ctx.clock.nowMs(),
+      StateTransitionReason: "USER_INITIATED",
+      ...(input.ScalingConfig ? { ScalingConfig: input.ScalingConfig } : {}),
+    };
+    const existing = await mappings(ctx.storage.metadata, ctx.scope).list();
+    if (existing.some((e) => e.value.EventSourceArn === source && e.value.FunctionName === ref.name)) {
+      const dup = existing.find((e) => e.value.EventSourceArn === source && e.value.FunctionName === ref.name)!;
+      throw new ServiceError(LambdaErrors.ResourceConflictException, `An event source mapping with SQS arn (" ${source} ") and function (" ${ref.name} ") already exists. Please update or delete the existing mapping with UUID ${dup.value.UUID}`, { Type: "User" });
+    }
+    await mappings(ctx.storage.metadata, ctx.scope).put(m.UUID, m);
+    setLambdaEndpoint(ctx.storage.metadata, ctx.endpoint);
+    return { ...mappingOutput(m), State: m.State === "Enabled" ? "Creating" : "Disabled" };
+  },
+
+  async GetEventSourceMapping(ctx: RequestContext, input: { UUID: string }) {
+    return mappingOutput(await getMapping(ctx, input.UUID));
+  },
+
+  async ListEventSourceMappings(ctx: RequestContext, input: { EventSourceArn?: string; FunctionName?: string; Marker?: string; MaxItems?: number }) {
+    let rows = (await mappings(ctx.storage.metadata, ctx.scope).list()).map((r) => r.value);
+    if (input.EventSourceArn) rows = rows.filter((m) => m.EventSourceArn === input.EventSourceArn);
+    if (input.FunctionName) {
+      const ref = parseFunctionName(ctx, input.FunctionName);
+      rows = rows.filter((m) => m.FunctionName === ref.name);
+    }
+    const start = input.Marker ? Number(input.Marker) : 0;
+    const max = input.MaxItems ?? 100;
+    return { EventSourceMappings: rows.slice(start, start + max).map(mappingOutput), ...(start + max < rows.length ? { NextMarker: String(start + max) } : {}) };
+  },
+
+  async UpdateEventSourceMapping(ctx: RequestContext, input: { UUID: string; Enabled?: boolean; BatchSize?: number; MaximumBatchingWindowInSeconds?: number; FunctionResponseTypes?: string[]; FunctionName?: string; ScalingConfig?: { MaximumConcurrency?: number } }) {
+    const m = await getMapping(ctx, input.UUID);
+    checkMappingNumbers(input.BatchSize ?? m.BatchSize, input.MaximumBatchingWindowInSeconds ?? m.MaximumBatchingWindowInSeconds, input.FunctionResponseTypes);
+    const next: MappingRecord = {
+      ...m,
+      ...(input.BatchSize !== undefined ? { BatchSize: input.BatchSize } : {}),
+      ...(input.MaximumBatchingWindowInSeconds !== undefined ? { MaximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds } : {}),
+      ...(input.FunctionResponseTypes !== undefined ? { FunctionResponseTypes: input.FunctionResponseTypes } : {}),
+      ...(input.Enabled !== undefined ? { State: input.Enabled ? "Enabled" : "Disabled" } : {}),
+      ...(input.ScalingConfig ? { ScalingConfig: input.ScalingConfig } : {}),
+      LastModified: ctx.clock.nowMs(),
+    };
+    if (input.FunctionName) {
+      const ref = parseFunctionName(ctx, input.FunctionName);
+      const rec = await getRecord(ctx, ref);
+      next.FunctionName = ref.name;
+      next.FunctionArn = rec.config.FunctionArn!;
+    }
+    await mappings(ctx.storage.metadata, ctx.scope).put(m.UUID, next);
+    return { ...mappingOutput(next), State: input.Enabled === undefined ? "Updating" : input.Enabled ? "Enabling" : "Disabling" };
+  },
+
+  async DeleteEventSourceMapping(ctx: RequestContext, input: { UUID: string }) {
+    const m = await getMapping(ctx, input.UUID);
+    await mappings(ctx.storage.metadata, ctx.scope).delete(m.UUID);
+    return { ...mappingOutput(m), State: "Deleting" };
+  },
+} satisfies Partial<LambdaOperations>);
