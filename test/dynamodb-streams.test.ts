@@ -1,4 +1,4 @@
-/** DynamoDB Streams: records from every write path, view types, iterators, retention, through SDK v3 and boto3; TTL deletions in the stream. */
+/** DynamoDB Streams: records from every write path, view types, iterators, retention, through SDK v3 and boto3 */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   CreateTableCommand,
@@ -6,11 +6,9 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ExecuteStatementCommand,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   UpdateTableCommand,
-  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
@@ -167,33 +165,6 @@ describe("stream records", () => {
     await vi.waitFor(async () => {
       expect((await streams.send(new ListStreamsCommand({ TableName: "TblS3" }))).Streams).toEqual([]);
     });
-  });
-});
-
-describe("TTL", () => {
-  it("deletes expired items in the background with a service REMOVE record", async () => {
-    const arn = (await table("TblT1", "NEW_AND_OLD_IMAGES"))!;
-    await ddb.send(new UpdateTimeToLiveCommand({ TableName: "TblT1", TimeToLiveSpecification: { Enabled: true, AttributeName: "exp" } }));
-    const now = Math.floor(n.clock.nowMs() / 1000);
-    await ddb.send(new PutItemCommand({ TableName: "TblT1", Item: { pk: { S: "soon" }, exp: { N: String(now + 60) } } }));
-    await ddb.send(new PutItemCommand({ TableName: "TblT1", Item: { pk: { S: "later" }, exp: { N: String(now + 86_400) } } }));
-    await ddb.send(new PutItemCommand({ TableName: "TblT1", Item: { pk: { S: "text" }, exp: { S: String(now - 10) } } }));
-    await ddb.send(new PutItemCommand({ TableName: "TblT1", Item: { pk: { S: "ancient" }, exp: { N: String(now - 6 * 365 * 86_400) } } }));
-    await ddb.send(new PutItemCommand({ TableName: "TblT1", Item: { pk: { S: "none" } } }));
-    n.clock.advance(120);
-    await vi.waitFor(async () => {
-      const got = await ddb.send(new GetItemCommand({ TableName: "TblT1", Key: { pk: { S: "soon" } }, ConsistentRead: true }));
-      expect(got.Item).toBeUndefined();
-    });
-    for (const k of ["later", "text", "ancient", "none"]) {
-      const got = await ddb.send(new GetItemCommand({ TableName: "TblT1", Key: { pk: { S: k } }, ConsistentRead: true }));
-      expect(got.Item?.pk?.S).toBe(k);
-    }
-    const records = await readAll(arn);
-    const removal = records.find((r) => r.eventName === "REMOVE")!;
-    expect(removal.dynamodb!.Keys).toEqual({ pk: { S: "soon" } });
-    expect(removal.userIdentity).toEqual({ Type: "Service", PrincipalId: "dynamodb.amazonaws.com" });
-    expect(records.filter((r) => r.eventName === "REMOVE")).toHaveLength(1);
   });
 });
 
