@@ -5,6 +5,7 @@
  * partNumber reads and the errors for bad completions.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,13 +50,22 @@ async function bodyOf(out: { Body?: unknown }): Promise<Buffer> {
   return Buffer.from(await body.transformToByteArray());
 }
 
-/** Blob files on disk (completed and aborted uploads must leave no part blobs behind). */
+/**
+ * Blobs on disk, as files and as rows of the small-blob SQLite file (completed and aborted
+ * uploads must leave no part blobs behind).
+ */
 async function blobFiles(): Promise<number> {
   const root = join(n.dataDir, "blobs");
   let count = 0;
   for (const shard of await readdir(root)) {
     if (shard === "tmp") continue;
     count += (await readdir(join(root, shard))).length;
+  }
+  const db = new Database(join(n.dataDir, "small-blobs.sqlite"), { readonly: true, fileMustExist: true });
+  try {
+    count += (db.prepare("SELECT count(*) FROM blobs").pluck().get() as number) ?? 0;
+  } finally {
+    db.close();
   }
   return count;
 }

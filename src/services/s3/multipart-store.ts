@@ -12,8 +12,10 @@
 import { randomBytes } from "node:crypto";
 import type { Scope, Table } from "../../storage/types.js";
 import type { ChecksumAlgorithm } from "./checksums.js";
+import type { SseRecord } from "./encryption.js";
 import { bucketScope, escapeKey } from "./objects-store.js";
 import type { BucketRecord } from "./store.js";
+import type { VersionExtras } from "./object-extras.js";
 
 export interface UploadRecord {
   key: string;
@@ -34,9 +36,15 @@ export interface UploadRecord {
   tags?: [string, string][];
   serverSideEncryption?: string;
   sseKmsKeyId?: string;
+  /** The object's encryption (encryption.ts), its data key wrapped as the object will keep it. */
+  sse?: SseRecord;
+  /** The same data key wrapped by the master key while the upload lasts (encryption.ts). */
+  partKey?: string;
   /** The checksum algorithm the upload was created with (absent: S3's default, CRC64NVME full-object). */
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: "COMPOSITE" | "FULL_OBJECT";
+  /** Object Lock, ACL and replication status decided at creation (object-extras.ts). */
+  extras?: VersionExtras;
 }
 
 export interface PartRecord {
@@ -44,7 +52,10 @@ export interface PartRecord {
   size: number;
   /** Hex MD5 (the part's ETag, unquoted). */
   md5: string;
-  sha256: string;
+  /** Unencrypted parts (from before encryption): the SHA-256 of the stored bytes. */
+  sha256?: string;
+  /** Encrypted parts: the blob's nonce prefix (encryption.ts). */
+  nonce?: string;
   /** ISO time. */
   lastModified: string;
   checksum?: { algorithm: ChecksumAlgorithm; value: string };

@@ -30,7 +30,9 @@
  * - A COMPOSITE checksum sent in CompleteMultipartUpload's headers is not compared.
  * - GetObject/HeadObject with partNumber resolve the part's range, then read the current version:
  *   a concurrent overwrite between the two can serve a range of the newer object.
- * - ACL, object lock and SSE-KMS headers are accepted and ignored, as for PutObject.
+ * - SSE-C uploads: the upload's data key is also kept wrapped by the master key until the upload
+ *   completes or is aborted (completion decrypts and re-seals the parts without the customer key,
+ *   which CompleteMultipartUpload does not require); the parts themselves need the customer key.
  * - UploadPartCopy is authorized as s3:PutObject on the destination only (the source's
  *   s3:GetObject is not evaluated), as CopyObject is.
  * - CompleteMultipartUpload's If-Match (conditional overwrite) is not in the model, so not supported.
@@ -39,7 +41,21 @@
  * - Upload ids begin with the creation time, so a key's uploads list oldest first.
  * - Uploads without a checksum algorithm get S3's default: CRC64NVME, FULL_OBJECT.
  */
+import { extrasCommitted, versionExtras } from "./object-extras.js";
 import { checkCopySource } from "./copy-source.js";
+import { getDefaultEncryption } from "./bucket-config-store.js";
+import {
+  DecryptStream,
+  EncryptStream,
+  checkReadKey,
+  checkSseRequest,
+  customerKeyOf,
+  newNoncePrefix,
+  newSse,
+  sseOutput,
+  unwrapForUpload,
+  wrapForUpload,
+} from "./encryption.js";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { S3Operations } from "../../generated/s3.js";
@@ -74,7 +90,7 @@ import {
   type PartRecord,
   type UploadRecord,
 } from "./multipart-store.js";
-import { STORAGE_CLASSES, bucketFor, objectHandlers, parseCopySource, parseTaggingHeader } from "./provider-objects.js";
+import { STORAGE_CLASSES, bucketFor, objectHandlers, openBlob as openVersion, parseCopySource, parseTaggingHeader } from "./provider-objects.js";
 import { s3UrlEncode } from "./listing.js";
 import { newSortId, readVersioning } from "./versioning.js";
 import { emitS3Event } from "./events.js";
@@ -88,7 +104,6 @@ const MAX_PART_BYTES = 5 * 1024 ** 3;
 const MIN_PART_BYTES = 5 * 1024 ** 2;
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 const MAX_LIST = 1000;
-const SSE_VALUES = new Set(["AES256", "aws:kms", "aws:kms:dsse"]);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -176,12 +191,17 @@ async function storeStream(
   body: Readable,
   spec: UploadChecksums,
   opts: { maxSize: number; expectedSize?: number; trailers?: Promise<Record<string, string>> },
-): Promise<{ info: BlobInfo; checksum: StoredChecksum }> {
+  seal?: { dataKey: Buffer; nonce: string },
+): Promise<{ info: BlobInfo; checksum: StoredChecksum; md5: string; size: number }> {
   const hasher = new UploadChecksumStream(spec, opts);
+  hasher.on("error", () => undefined);
   link(body, hasher);
+  // Encrypted on the way to the blob store (encryption.ts); the ETag is the plaintext's MD5.
+  const sealer = seal ? link(hasher, new EncryptStream(seal.dataKey, seal.nonce)) : undefined;
+  sealer?.on("error", () => undefined);
   let info: BlobInfo;
   try {
-    info = await ctx.storage.blobs.put(hasher);
+    info = await ctx.storage.blobs.put(sealer ?? hasher);
   } catch (e) {
     if (isServiceError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -190,11 +210,11 @@ async function storeStream(
     }
     throw e;
   }
-  if (!hasher.result) {
+  if (!hasher.result || (sealer && sealer.md5Hex === undefined)) {
     objectStore(ctx).deleteBlobs([info.id]);
     throw new ServiceError(S3ObjectErrors.IncompleteBody);
   }
-  return { info, checksum: hasher.result.checksum };
+  return { info, checksum: hasher.result.checksum, md5: sealer ? sealer.md5Hex! : info.md5, size: hasher.result.size };
 }
 
 /** Open a blob (waiting until the file is open, so a concurrent delete cannot pull it away). */
@@ -215,13 +235,22 @@ async function openBlob(ctx: RequestContext, id: string, range?: { start: number
   return stream;
 }
 
-/** The parts' bytes in order, each checked against the SHA-256 recorded when it was uploaded. */
-function concatenated(ctx: RequestContext, parts: PartRecord[]): Readable {
+/**
+ * The parts' bytes in order: encrypted parts decrypted (each chunk authenticated), older
+ * unencrypted ones checked against the SHA-256 recorded when they were uploaded.
+ */
+function concatenated(ctx: RequestContext, parts: PartRecord[], dataKey: Buffer | undefined): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
     for (const p of parts) {
       if (p.size === 0) continue;
+      if (p.nonce !== undefined) {
+        const raw = await openBlob(ctx, p.blob);
+        const plain = new DecryptStream(dataKey!, p.nonce, p.size, { first: 0, last: Math.ceil(p.size / (64 * 1024)) - 1, skip: 0, length: p.size });
+        for await (const c of link(raw, plain)) yield c as Buffer;
+        continue;
+      }
       const raw = await openBlob(ctx, p.blob, { start: 0, end: p.size - 1 });
-      for await (const c of link(raw, new VerifyingStream(p.sha256, p.size))) yield c as Buffer;
+      for await (const c of link(raw, new VerifyingStream(p.sha256!, p.size))) yield c as Buffer;
     }
   }
   return Readable.from(chunks(), { objectMode: false });
@@ -327,18 +356,7 @@ export const multipartHandlers: Partial<Ops> = {
         ArgumentValue: input.WebsiteRedirectLocation,
       });
     }
-    if (input.SSECustomerAlgorithm !== undefined && !ctx.secureTransport) {
-      throw new ServiceError(
-        S3ObjectErrors.InvalidRequest,
-        "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.",
-      );
-    }
-    if (input.ServerSideEncryption !== undefined && !SSE_VALUES.has(input.ServerSideEncryption)) {
-      throw new ServiceError(S3ObjectErrors.InvalidArgument, "The encryption method specified is not supported", {
-        ArgumentName: "x-amz-server-side-encryption",
-        ArgumentValue: input.ServerSideEncryption,
-      });
-    }
+    checkSseRequest(input);
     let metadata: Record<string, string> | undefined;
     if (input.Metadata && Object.keys(input.Metadata).length > 0) {
       let size = 0;
@@ -378,6 +396,9 @@ export const multipartHandlers: Partial<Ops> = {
         throw new ServiceError(S3ObjectErrors.InvalidRequest, "The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.");
       }
     }
+    const sse = newSse(ctx, bucket, input, await getDefaultEncryption(ctx.storage.metadata, bucket));
+    // Object Lock, ACL and replication status (object-extras.ts).
+    const extras = await versionExtras(ctx, bucket, key, input, { tags, hasChecksum: true });
     const now = ctx.clock.now();
     const uploadId = newUploadId(now);
     const rec: UploadRecord = withDefined({
@@ -395,10 +416,12 @@ export const multipartHandlers: Partial<Ops> = {
       metadata,
       storageClass: input.StorageClass && input.StorageClass !== "STANDARD" ? input.StorageClass : undefined,
       tags,
-      serverSideEncryption: input.ServerSideEncryption ?? "AES256",
-      sseKmsKeyId: input.SSEKMSKeyId,
+      serverSideEncryption: sse.rec.alg,
+      sse: sse.rec,
+      partKey: wrapForUpload(ctx, sse.dataKey),
       checksumAlgorithm: algorithm,
       checksumType: type,
+      extras: Object.keys(extras).length ? extras : undefined,
     });
     await objectStore(ctx).mutate(async (tx) => {
       await uploadTables(tx, bucket).uploads.put(uploadRow(key, uploadId), rec);
@@ -408,8 +431,7 @@ export const multipartHandlers: Partial<Ops> = {
       Bucket: bucket.name,
       Key: key,
       UploadId: uploadId,
-      ServerSideEncryption: rec.serverSideEncryption,
-      SSEKMSKeyId: input.SSEKMSKeyId,
+      ...sseOutput(rec.sse),
       ChecksumAlgorithm: algorithm,
       ChecksumType: type,
     });
@@ -443,26 +465,34 @@ export const multipartHandlers: Partial<Ops> = {
       }
       spec.algorithm = up.checksumAlgorithm;
     }
-    const { info, checksum } = await storeStream(ctx, toReadable(input.Body), spec, {
-      maxSize: MAX_PART_BYTES,
-      expectedSize: declared,
-      ...(ctx.requestTrailers ? { trailers: ctx.requestTrailers } : {}),
-    });
+    // SSE-C uploads want the same customer key on every part (encryption.ts).
+    checkReadKey(ctx, up.sse, customerKeyOf(input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
+    const seal = up.partKey !== undefined ? { dataKey: unwrapForUpload(ctx, up.partKey), nonce: newNoncePrefix() } : undefined;
+    const { info, checksum, md5, size } = await storeStream(
+      ctx,
+      toReadable(input.Body),
+      spec,
+      {
+        maxSize: MAX_PART_BYTES,
+        expectedSize: declared,
+        ...(ctx.requestTrailers ? { trailers: ctx.requestTrailers } : {}),
+      },
+      seal,
+    );
     const report = up.checksumAlgorithm !== undefined || spec.requested;
     const rec: PartRecord = {
       blob: info.id,
-      size: info.size,
-      md5: info.md5,
-      sha256: info.sha256,
+      size,
+      md5,
+      ...(seal ? { nonce: seal.nonce } : { sha256: info.sha256 }),
       lastModified: ctx.clock.now().toISOString(),
       ...(report ? { checksum: { algorithm: checksum.algorithm, value: checksum.value } } : {}),
     };
     await commitPart(ctx, bucket, key, input.UploadId, partNumber, rec);
     return withDefined({
-      ETag: `"${info.md5}"`,
+      ETag: `"${md5}"`,
       ...checksumOut(rec.checksum),
-      ServerSideEncryption: up.serverSideEncryption,
-      SSEKMSKeyId: up.sseKmsKeyId,
+      ...(up.sse ? sseOutput(up.sse) : { ServerSideEncryption: up.serverSideEncryption, SSEKMSKeyId: up.sseKmsKeyId }),
     });
   },
 
@@ -486,6 +516,8 @@ export const multipartHandlers: Partial<Ops> = {
       }
       wanted = { start: Number(m[1]), end: Number(m[2]) };
     }
+    checkReadKey(ctx, up.sse, customerKeyOf(input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
+    const srcCustomer = customerKeyOf(input.CopySourceSSECustomerAlgorithm, input.CopySourceSSECustomerKey, input.CopySourceSSECustomerKeyMD5);
     const store = objectStore(ctx);
     const srcVersioned = (await readVersioning(ctx.storage.metadata, srcBucket)) !== undefined;
     for (let attempt = 0; ; attempt++) {
@@ -497,6 +529,7 @@ export const multipartHandlers: Partial<Ops> = {
       }
       const v = found.version;
       checkCopySource(v, src, input, ctx.clock.now());
+      if (!v.deleteMarker) checkReadKey(ctx, v.sse, srcCustomer);
       const size = v.size!;
       if (wanted && wanted.end >= size) {
         throw new ServiceError(S3ObjectErrors.InvalidRange, `Range specified is not valid for source object of size: ${size}`, {
@@ -510,27 +543,27 @@ export const multipartHandlers: Partial<Ops> = {
       }
       let body: Readable;
       try {
-        const raw = length === 0 ? Readable.from([]) : await openBlob(ctx, v.blob!, wanted ?? { start: 0, end: size - 1 });
-        body = wanted || length === 0 ? raw : link(raw, new VerifyingStream(v.sha256!, size));
+        body = length === 0 ? Readable.from([]) : await openVersion(ctx, v, wanted, srcCustomer);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT" && attempt < 3) continue;
         throw e;
       }
       const spec: UploadChecksums = { algorithm: up.checksumAlgorithm ?? "CRC64NVME", requested: true };
-      const { info, checksum } = await storeStream(ctx, body, spec, { maxSize: MAX_PART_BYTES, expectedSize: length });
+      const seal = up.partKey !== undefined ? { dataKey: unwrapForUpload(ctx, up.partKey), nonce: newNoncePrefix() } : undefined;
+      const { info, checksum, md5, size: stored } = await storeStream(ctx, body, spec, { maxSize: MAX_PART_BYTES, expectedSize: length }, seal);
       const rec: PartRecord = {
         blob: info.id,
-        size: info.size,
-        md5: info.md5,
-        sha256: info.sha256,
+        size: stored,
+        md5,
+        ...(seal ? { nonce: seal.nonce } : { sha256: info.sha256 }),
         lastModified: ctx.clock.now().toISOString(),
         ...(up.checksumAlgorithm !== undefined ? { checksum: { algorithm: checksum.algorithm, value: checksum.value } } : {}),
       };
       await commitPart(ctx, bucket, key, input.UploadId, partNumber, rec);
       return withDefined({
-        CopyPartResult: { ETag: `"${info.md5}"`, LastModified: new Date(rec.lastModified), ...checksumOut(rec.checksum) },
+        CopyPartResult: { ETag: `"${md5}"`, LastModified: new Date(rec.lastModified), ...checksumOut(rec.checksum) },
         CopySourceVersionId: srcVersioned ? v.versionId : undefined,
-        ServerSideEncryption: up.serverSideEncryption,
+        ...(up.sse ? sseOutput(up.sse) : { ServerSideEncryption: up.serverSideEncryption }),
       });
     }
   },
@@ -744,9 +777,14 @@ export const multipartHandlers: Partial<Ops> = {
       const cur = await objectStore(ctx).tables(bucket).cur.get(key);
       if (cur !== undefined && !cur.deleteMarker) throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: "If-None-Match" });
     }
-    let copied: { info: BlobInfo; checksum: StoredChecksum };
+    let copied: { info: BlobInfo; checksum: StoredChecksum; md5: string; size: number };
+    // Encrypted uploads: the parts are opened with the upload's data key and the object sealed
+    // with it again under a fresh nonce prefix (encryption.ts). Parts stored before encryption
+    // existed make a plain object, as before.
+    const dataKey = up.partKey !== undefined ? unwrapForUpload(ctx, up.partKey) : undefined;
+    const seal = dataKey && parts.every((p) => p.nonce !== undefined) ? { dataKey, nonce: newNoncePrefix() } : undefined;
     try {
-      copied = await storeStream(ctx, concatenated(ctx, parts), fullSpec, { maxSize: MAX_OBJECT_BYTES, expectedSize: total });
+      copied = await storeStream(ctx, concatenated(ctx, parts, dataKey), fullSpec, { maxSize: MAX_OBJECT_BYTES, expectedSize: total }, seal);
     } catch (e) {
       // A part blob deleted under us: the upload was aborted (or completed) meanwhile.
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload(up.uploadId);
@@ -767,9 +805,9 @@ export const multipartHandlers: Partial<Ops> = {
       lastModified: ctx.clock.now().toISOString(),
       owner: ctx.principal.account ?? bucket.account,
       blob: info.id,
-      size: info.size,
+      size: copied.size,
       etag: `"${md5s.digest("hex")}-${parts.length}"`,
-      sha256: info.sha256,
+      ...(seal ? { sse: up.sse, nonce: seal.nonce } : { sha256: info.sha256 }),
       contentType: up.contentType ?? "binary/octet-stream",
       contentEncoding: up.contentEncoding,
       contentDisposition: up.contentDisposition,
@@ -784,6 +822,7 @@ export const multipartHandlers: Partial<Ops> = {
       serverSideEncryption: up.serverSideEncryption,
       parts: parts.map((p) => (p.checksum && p.checksum.algorithm === algorithm ? { size: p.size, checksum: p.checksum.value } : { size: p.size })),
     });
+    Object.assign(rec, up.extras ?? {});
     const store = objectStore(ctx);
     let result: { versionId: string; mode: string };
     try {
@@ -814,6 +853,7 @@ export const multipartHandlers: Partial<Ops> = {
       store.deleteBlobs([info.id]);
       throw e;
     }
+    await extrasCommitted(ctx, bucket, key, result.versionId, { pending: !!up.extras?.replication });
     // Event notification (events.ts): delivered after the response, never fails the request.
     emitS3Event(ctx, bucket, {
       eventName: "ObjectCreated:CompleteMultipartUpload",
@@ -829,8 +869,7 @@ export const multipartHandlers: Partial<Ops> = {
       ETag: rec.etag,
       ...checksumOut(checksum),
       ChecksumType: checksum.type,
-      ServerSideEncryption: rec.serverSideEncryption,
-      SSEKMSKeyId: up.sseKmsKeyId,
+      ...(rec.sse ? sseOutput(rec.sse) : { ServerSideEncryption: rec.serverSideEncryption, SSEKMSKeyId: up.sseKmsKeyId }),
       VersionId: result.mode !== "unversioned" ? result.versionId : undefined,
     });
   },

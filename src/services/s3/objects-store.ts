@@ -23,6 +23,7 @@ import { isServiceError } from "../../core/errors.js";
 import type { StoredChecksum } from "./checksums.js";
 import type { BucketRecord } from "./store.js";
 import type { RestoreState } from "./restore.js";
+import type { SseRecord } from "./encryption.js";
 import type { ObjectLockState } from "./object-lock.js";
 import type { AccessControlList } from "./bucket-config-store.js";
 
@@ -41,8 +42,12 @@ export interface ObjectVersion {
   size?: number;
   /** Quoted, as S3 sends it. */
   etag?: string;
-  /** Hex SHA-256 of the stored bytes, checked on every full read. */
+  /** Hex SHA-256 of the stored bytes, checked on every full read (objects stored unencrypted). */
   sha256?: string;
+  /** How the blob is encrypted (encryption.ts); absent on objects stored before encryption. */
+  sse?: SseRecord;
+  /** The blob's nonce prefix (encryption.ts), with `sse`. */
+  nonce?: string;
   contentType?: string;
   contentEncoding?: string;
   contentDisposition?: string;

@@ -172,6 +172,7 @@ async function prepare(bucket: string, form: ParsedForm, env: FormUploadEnv): Pr
   set("StorageClass", "x-amz-storage-class");
   set("WebsiteRedirectLocation", "x-amz-website-redirect-location");
   set("ServerSideEncryption", "x-amz-server-side-encryption");
+  set("SSEKMSKeyId", "x-amz-server-side-encryption-aws-kms-key-id");
   const expires = f.get("expires");
   if (expires !== undefined) {
     const d = new Date(expires);

@@ -7,10 +7,14 @@
  * ## Gaps
  * - Multipart uploads live in multipart.ts, which also answers partNumber and ObjectParts for
  *   multipart objects (wrapping GetObject, HeadObject and GetObjectAttributes).
- * - SSE: objects report SSE-S3 (AES256) or the requested aws:kms settings, but nothing is
- *   encrypted; bucket default-encryption configuration is not consulted. SSE-C is refused as on
- *   plain HTTP (which is how Nimbus is reached).
- * - ACL headers (x-amz-acl, x-amz-grant-*) are accepted and ignored; object lock headers too.
+ * - SSE-KMS: the KMS key is not looked up in KMS (it need not exist; its key policy and grants
+ *   are not evaluated; no kms:GenerateDataKey / kms:Decrypt is authorized or logged); Nimbus wraps
+ *   the data key with a key derived from its master key and the KMS key's ARN (encryption.ts).
+ *   SSEKMSEncryptionContext is accepted and not kept. DSSE-KMS encrypts once, like SSE-KMS.
+ * - SSE-C is allowed on buckets whatever their BlockedEncryptionTypes (not modelled); the ETag of
+ *   SSE-C and SSE-KMS objects is still the plaintext's MD5 (AWS makes it opaque).
+ * - ACL headers (x-amz-acl, x-amz-grant-*) and Object Lock headers are applied by object-acl.ts and
+ *   object-lock.ts (through object-extras.ts); replication status by replication.ts.
  * - GLACIER / DEEP_ARCHIVE objects are read only while restored (RestoreObject: restore.ts); the
  *   other archive-like classes are served like STANDARD.
  * - The request checksum of DeleteObjects / PutObjectTagging bodies (Content-MD5, x-amz-checksum-*) is
@@ -18,13 +22,18 @@
  * - Authorization: CopyObject is checked as s3:PutObject on the destination only (the source's
  *   s3:GetObject is not evaluated); DeleteObjects is checked as s3:DeleteObject on every key at
  *   once (one denial fails the whole request instead of one per-key AccessDenied entry).
- * - A range GET is not checked against the stored SHA-256 (only whole-object reads are).
+ * - A range GET of an object stored before encryption existed is not checked against its SHA-256
+ *   (whole reads are; encrypted objects authenticate every chunk a range touches).
  * - MFA delete is stored and enforced by the presence of x-amz-mfa; the code itself is not checked.
  * - Expires must be an HTTP date (AWS keeps any string).
  * - A blob whose metadata commit was lost to a crash (or whose delete after an overwrite was) stays on
  *   disk unreferenced until a future sweep; it is never served.
  *
  * ## By design
+ * - Every object is encrypted at rest (encryption.ts): SSE-S3 unless the request or the bucket's
+ *   default encryption asks for SSE-KMS / DSSE-KMS, or SSE-C headers are sent. The bytes on disk are
+ *   AES-256-GCM ciphertext in 64 KiB sealed chunks; a corrupted chunk fails the read.
+ * - SSE-C works over plain HTTP (AWS requires HTTPS): Nimbus is reached over HTTP by default.
  * - Every object gets a checksum: the one the client sent, else CRC64NVME, as S3 has done since 2025.
  * - Stored bytes are verified against their SHA-256 while a whole object streams out; on a mismatch
  *   the response is cut short before its last bytes, so wrong data is never delivered complete.
@@ -39,6 +48,23 @@
  * - encoding-type=url encodes keys the way botocore decodes them (unquote_plus: space as '+').
  */
 import { checkCopySource } from "./copy-source.js";
+import { extrasCommitted, extrasOutput, versionExtras } from "./object-extras.js";
+import { checkVersionDeletable, checkVersioningChange } from "./object-lock.js";
+import { getDefaultEncryption } from "./bucket-config-store.js";
+import {
+  DecryptStream,
+  EncryptStream,
+  checkReadKey,
+  checkSseRequest,
+  customerKeyOf,
+  dataKeyFor,
+  newNoncePrefix,
+  newSse,
+  sealedRange,
+  sseOutput,
+  type CustomerKey,
+  type SseRecord,
+} from "./encryption.js";
 import { emitS3Event } from "./events.js";
 import { isArchivedNow, restoreOutput } from "./restore.js";
 import { Readable } from "node:stream";
@@ -94,7 +120,6 @@ export const STORAGE_CLASSES = [
   "SNOW",
   "EXPRESS_ONEZONE",
 ] as const;
-const SSE_VALUES = new Set(["AES256", "aws:kms", "aws:kms:dsse"]);
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -159,19 +184,15 @@ function checkWebsiteRedirect(loc: string | undefined): void {
   }
 }
 
-function checkSse(input: { ServerSideEncryption?: string | undefined; SSECustomerAlgorithm?: string | undefined }, ctx: RequestContext): void {
-  if (input.SSECustomerAlgorithm !== undefined && !ctx.secureTransport) {
-    throw new ServiceError(
-      S3ObjectErrors.InvalidRequest,
-      "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.",
-    );
-  }
-  if (input.ServerSideEncryption !== undefined && !SSE_VALUES.has(input.ServerSideEncryption)) {
-    throw new ServiceError(S3ObjectErrors.InvalidArgument, "The encryption method specified is not supported", {
-      ArgumentName: "x-amz-server-side-encryption",
-      ArgumentValue: input.ServerSideEncryption,
-    });
-  }
+/** The x-amz-server-side-encryption* headers of a write (encryption.ts; SSE-C is allowed over HTTP). */
+function checkSse(input: Parameters<typeof checkSseRequest>[0], _ctx: RequestContext): void {
+  checkSseRequest(input);
+}
+
+/** The encryption of a new object: the request's headers, else the bucket's default (encryption.ts). */
+async function sseForWrite(ctx: RequestContext, bucket: BucketRecord, input: Parameters<typeof checkSseRequest>[0]) {
+  const { rec, dataKey } = newSse(ctx, bucket, input, await getDefaultEncryption(ctx.storage.metadata, bucket));
+  return { rec, dataKey, nonce: newNoncePrefix() };
 }
 
 /** Tag keys and values: letters, digits, spaces and + - = . _ : / @ (S3's rule). */
@@ -232,11 +253,17 @@ function deleteMarkerError(key: string, v: ObjectVersion, byVersionId: boolean, 
 }
 
 /** Open a version's blob, so a concurrent overwrite cannot delete it between lookup and read. */
-async function openBlob(ctx: RequestContext, v: ObjectVersion, range?: { start: number; end: number }): Promise<Readable> {
+export async function openBlob(ctx: RequestContext, v: ObjectVersion, range?: { start: number; end: number }, customer?: CustomerKey): Promise<Readable> {
   const size = v.size!;
+  // Encrypted: only the sealed chunks the range covers are read and opened (encryption.ts).
+  const sealed = v.sse ? (size > 0 ? sealedRange(size, range) : undefined) : undefined;
+  const dataKey = v.sse ? dataKeyFor(ctx, v.sse, customer) : undefined;
   // A whole object is read as the range 0..size-1 too: the read stream then stops after its
   // last byte instead of reading once more to find the end of the file.
-  const stream = ctx.storage.blobs.get(v.blob!, range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined));
+  const stream = ctx.storage.blobs.get(
+    v.blob!,
+    v.sse ? sealed?.blob : (range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined)),
+  );
   await new Promise<void>((resolve, reject) => {
     const onReady = () => {
       stream.off("error", onError);
@@ -249,6 +276,9 @@ async function openBlob(ctx: RequestContext, v: ObjectVersion, range?: { start: 
     stream.once("ready", onReady);
     stream.once("error", onError);
   });
+  if (v.sse) {
+    return link(stream, new DecryptStream(dataKey!, v.nonce!, size, sealed ?? { first: 0, last: -1, skip: 0, length: 0 }));
+  }
   if (range) return stream;
   return link(stream, new VerifyingStream(v.sha256!, size));
 }
@@ -274,6 +304,7 @@ async function readableVersion(
   key: string,
   versionId: string | undefined,
   prepare: (v: ObjectVersion, latest: boolean) => { start: number; end: number } | undefined | "none",
+  customer?: CustomerKey,
 ): Promise<{ version: ObjectVersion; latest: boolean; body?: Readable }> {
   const store = objectStore(ctx);
   for (let attempt = 0; ; attempt++) {
@@ -282,7 +313,7 @@ async function readableVersion(
     const range = prepare(found.version, found.latest);
     if (range === "none") return found;
     try {
-      return { ...found, body: await openBlob(ctx, found.version, range) };
+      return { ...found, body: await openBlob(ctx, found.version, range, customer) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT" && attempt < 3) continue;
       throw e;
@@ -380,16 +411,20 @@ async function storeBody(
   body: Readable,
   spec: UploadChecksums,
   opts: { maxSize: number; expectedSize?: number; trailers?: Promise<Record<string, string>> },
-): Promise<{ info: BlobInfo; checksum: NonNullable<UploadChecksumStream["result"]>["checksum"] }> {
+  seal?: { dataKey: Buffer; nonce: string },
+): Promise<{ info: BlobInfo; checksum: NonNullable<UploadChecksumStream["result"]>["checksum"]; md5: string; size: number }> {
   const hasher = new UploadChecksumStream(spec, opts);
   // The blob store reports the stream's failure through put()'s promise; this listener keeps a
   // failure that lands after the store stopped reading (a late checksum verdict) from surfacing
   // as an uncaught 'error' event, which would take the whole process down.
   hasher.on("error", () => undefined);
   link(body, hasher);
+  // Encrypted on the way to the blob store (encryption.ts); the ETag is the plaintext's MD5.
+  const sealer = seal ? link(hasher, new EncryptStream(seal.dataKey, seal.nonce)) : undefined;
+  sealer?.on("error", () => undefined);
   let info: BlobInfo;
   try {
-    info = await ctx.storage.blobs.put(hasher);
+    info = await ctx.storage.blobs.put(sealer ?? hasher);
   } catch (e) {
     if (isServiceError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -398,11 +433,11 @@ async function storeBody(
     }
     throw e;
   }
-  if (!hasher.result) {
+  if (!hasher.result || (sealer && sealer.md5Hex === undefined)) {
     objectStore(ctx).deleteBlobs([info.id]);
     throw new ServiceError(S3ObjectErrors.IncompleteBody);
   }
-  return { info, checksum: hasher.result.checksum };
+  return { info, checksum: hasher.result.checksum, md5: sealer ? sealer.md5Hex! : info.md5, size: hasher.result.size };
 }
 
 type WriteMode = "unversioned" | "Enabled" | "Suspended";
@@ -512,9 +547,10 @@ function objectOutput(v: ObjectVersion, withVersion: boolean, checksumMode: stri
     ...(v.websiteRedirectLocation !== undefined ? { WebsiteRedirectLocation: v.websiteRedirectLocation } : {}),
     ...(v.metadata ? { Metadata: v.metadata } : {}),
     ...(v.storageClass && v.storageClass !== "STANDARD" ? { StorageClass: v.storageClass } : {}),
-    ...(v.serverSideEncryption ? { ServerSideEncryption: v.serverSideEncryption } : {}),
+    ...sseOutput(v.sse, v.serverSideEncryption),
     ...(withVersion ? { VersionId: v.versionId } : {}),
     ...(checksumMode?.toUpperCase() === "ENABLED" && whole ? checksumFields(v) : {}),
+    ...extrasOutput(v),
   };
 }
 
@@ -606,20 +642,30 @@ export async function putObject(
     checkWriteConditions(input, await objectStore(ctx).tables(bucket).cur.get(key), false);
   }
 
-  const { info, checksum } = await storeBody(ctx, toReadable(input.Body), spec, {
-    maxSize: MAX_PUT_BYTES,
-    ...(declared !== undefined ? { expectedSize: declared } : {}),
-    ...(ctx.requestTrailers ? { trailers: ctx.requestTrailers } : {}),
-  });
+  // Object Lock, ACL and replication status (object-extras.ts), decided before the body is read.
+  const extras = await versionExtras(ctx, bucket, key, input, { tags, hasChecksum: spec.expected !== undefined || spec.trailer !== undefined || input.ContentMD5 !== undefined || input.ChecksumAlgorithm !== undefined });
+  const sse = await sseForWrite(ctx, bucket, input);
+  const { info, checksum, md5, size } = await storeBody(
+    ctx,
+    toReadable(input.Body),
+    spec,
+    {
+      maxSize: MAX_PUT_BYTES,
+      ...(declared !== undefined ? { expectedSize: declared } : {}),
+      ...(ctx.requestTrailers ? { trailers: ctx.requestTrailers } : {}),
+    },
+    sse,
+  );
   const rec: ObjectVersion = withDefined({
     versionId: "",
     sortId: "",
     lastModified: ctx.clock.now().toISOString(),
     owner: ctx.principal.account ?? bucket.account,
     blob: info.id,
-    size: info.size,
-    etag: `"${info.md5}"`,
-    sha256: info.sha256,
+    size,
+    etag: `"${md5}"`,
+    sse: sse.rec,
+    nonce: sse.nonce,
     contentType: input.ContentType ?? "binary/octet-stream",
     contentEncoding: storedContentEncoding(input.ContentEncoding),
     contentDisposition: input.ContentDisposition,
@@ -631,9 +677,11 @@ export async function putObject(
     storageClass: input.StorageClass && input.StorageClass !== "STANDARD" ? input.StorageClass : undefined,
     tags,
     checksum,
-    serverSideEncryption: input.ServerSideEncryption ?? "AES256",
+    serverSideEncryption: sse.rec.alg,
   });
+  Object.assign(rec, extras);
   const { versionId, mode } = await commitVersion(ctx, bucket, key, rec, conditional ? input : undefined);
+  await extrasCommitted(ctx, bucket, key, versionId, { pending: !!extras.replication });
   // Event notification (events.ts): delivered after the response, never fails the request.
   emitS3Event(ctx, bucket, {
     eventName: opts.eventName ?? "ObjectCreated:Put",
@@ -646,8 +694,7 @@ export async function putObject(
     ETag: rec.etag,
     [checksumMember(checksum.algorithm)]: checksum.value,
     ChecksumType: checksum.type,
-    ServerSideEncryption: rec.serverSideEncryption,
-    ...(input.SSEKMSKeyId !== undefined ? { SSEKMSKeyId: input.SSEKMSKeyId } : {}),
+    ...sseOutput(rec.sse),
     ...(mode !== "unversioned" ? { VersionId: versionId } : {}),
   };
 }
@@ -664,6 +711,7 @@ export const objectHandlers: Partial<Ops> = {
       throw new ServiceError(S3ObjectErrors.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
     }
     const overrides = responseOverrides(ctx, input);
+    const customer = customerKeyOf(input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5);
     const withVersion = versioned(await readVersioning(ctx.storage.metadata, bucket));
     let range: { start: number; end: number } | undefined;
     const found = await readableVersion(ctx, bucket, key, input.VersionId, (v) => {
@@ -671,6 +719,7 @@ export const objectHandlers: Partial<Ops> = {
       if (isArchivedNow(v, ctx.clock.now())) {
         throw new ServiceError(S3ObjectErrors.InvalidObjectState, undefined, { StorageClass: v.storageClass });
       }
+      checkReadKey(ctx, v.sse, customer);
       checkReadConditions(ctx, input, v, withVersion);
       const size = v.size!;
       if (input.PartNumber !== undefined) {
@@ -687,7 +736,7 @@ export const objectHandlers: Partial<Ops> = {
       if (r === "unsatisfiable") throw rangeError(input.Range!, size);
       range = r;
       return r;
-    });
+    }, customer);
     const v = found.version;
     const size = v.size!;
     return {
@@ -709,10 +758,12 @@ export const objectHandlers: Partial<Ops> = {
     checkVersionId(input.VersionId);
     const overrides = responseOverrides(ctx, input);
     const withVersion = versioned(await readVersioning(ctx.storage.metadata, bucket));
+    const customer = customerKeyOf(input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5);
     const found = await objectStore(ctx).find(bucket, key, input.VersionId);
     if (!found) throw notFound(key, input.VersionId);
     const v = found.version;
     if (v.deleteMarker) throw deleteMarkerError(key, v, input.VersionId !== undefined, "HEAD", withVersion);
+    checkReadKey(ctx, v.sse, customer);
     checkReadConditions(ctx, input, v, withVersion);
     const size = v.size!;
     let range: { start: number; end: number } | undefined;
@@ -741,7 +792,7 @@ export const objectHandlers: Partial<Ops> = {
     const key = input.Key;
     checkKey(key);
     checkVersionId(input.VersionId);
-    const r = await deleteOne(ctx, bucket, key, input.VersionId, input.MFA);
+    const r = await deleteOne(ctx, bucket, key, input.VersionId, input.MFA, input.BypassGovernanceRetention === true);
     emitDeleteEvent(ctx, bucket, key, input.VersionId, r); // event notification (events.ts)
     return withDefined({ DeleteMarker: r.deleteMarker ? true : undefined, VersionId: r.versionId });
   },
@@ -755,7 +806,7 @@ export const objectHandlers: Partial<Ops> = {
         try {
           checkKey(o.Key);
           checkVersionId(o.VersionId);
-          const r = await deleteOne(ctx, bucket, o.Key, o.VersionId, input.MFA);
+          const r = await deleteOne(ctx, bucket, o.Key, o.VersionId, input.MFA, input.BypassGovernanceRetention === true);
           emitDeleteEvent(ctx, bucket, o.Key, o.VersionId, r); // event notification (events.ts)
           return { o, r };
         } catch (e) {
@@ -818,6 +869,7 @@ export const objectHandlers: Partial<Ops> = {
       input.StorageClass === undefined &&
       input.WebsiteRedirectLocation === undefined &&
       input.ServerSideEncryption === undefined &&
+      input.SSECustomerAlgorithm === undefined &&
       algorithm === undefined
     ) {
       throw new ServiceError(
@@ -826,8 +878,11 @@ export const objectHandlers: Partial<Ops> = {
       );
     }
     const srcVersioned = versioned(await readVersioning(ctx.storage.metadata, srcBucket));
+    const srcCustomer = customerKeyOf(input.CopySourceSSECustomerAlgorithm, input.CopySourceSSECustomerKey, input.CopySourceSSECustomerKeyMD5);
+    const sse = await sseForWrite(ctx, bucket, input);
     const found = await readableVersion(ctx, srcBucket, src.key, src.versionId, (v) => {
       checkCopySource(v, src, input, ctx.clock.now());
+      if (!v.deleteMarker) checkReadKey(ctx, v.sse, srcCustomer);
       if (v.size! > MAX_COPY_BYTES) {
         throw new ServiceError(
           S3ObjectErrors.InvalidRequest,
@@ -835,10 +890,14 @@ export const objectHandlers: Partial<Ops> = {
         );
       }
       return undefined;
-    });
+    }, srcCustomer);
     const s = found.version;
+    const extras = await versionExtras(ctx, bucket, key, input, { tags: newTags ?? s.tags }).catch((e: unknown) => {
+      found.body?.destroy();
+      throw e;
+    });
     const spec: UploadChecksums = { algorithm: algorithm ?? s.checksum?.algorithm ?? "CRC64NVME", requested: true };
-    const { info, checksum } = await storeBody(ctx, found.body!, spec, { maxSize: MAX_COPY_BYTES, expectedSize: s.size! });
+    const { info, checksum, md5, size } = await storeBody(ctx, found.body!, spec, { maxSize: MAX_COPY_BYTES, expectedSize: s.size! }, sse);
     const fromRequest = directive === "REPLACE";
     const rec: ObjectVersion = withDefined({
       versionId: "",
@@ -846,9 +905,10 @@ export const objectHandlers: Partial<Ops> = {
       lastModified: ctx.clock.now().toISOString(),
       owner: ctx.principal.account ?? bucket.account,
       blob: info.id,
-      size: info.size,
-      etag: `"${info.md5}"`,
-      sha256: info.sha256,
+      size,
+      etag: `"${md5}"`,
+      sse: sse.rec,
+      nonce: sse.nonce,
       contentType: fromRequest ? (input.ContentType ?? "binary/octet-stream") : s.contentType,
       contentEncoding: fromRequest ? input.ContentEncoding : s.contentEncoding,
       contentDisposition: fromRequest ? input.ContentDisposition : s.contentDisposition,
@@ -860,9 +920,11 @@ export const objectHandlers: Partial<Ops> = {
       storageClass: input.StorageClass && input.StorageClass !== "STANDARD" ? input.StorageClass : undefined,
       tags: newTags !== undefined ? (newTags.length ? newTags : undefined) : s.tags,
       checksum,
-      serverSideEncryption: input.ServerSideEncryption ?? "AES256",
+      serverSideEncryption: sse.rec.alg,
     });
+    Object.assign(rec, extras);
     const { versionId, mode } = await commitVersion(ctx, bucket, key, rec);
+    await extrasCommitted(ctx, bucket, key, versionId, { pending: !!extras.replication });
     // Event notification (events.ts): delivered after the response, never fails the request.
     emitS3Event(ctx, bucket, {
       eventName: "ObjectCreated:Copy",
@@ -880,7 +942,7 @@ export const objectHandlers: Partial<Ops> = {
       },
       ...(srcVersioned ? { CopySourceVersionId: s.versionId } : {}),
       ...(mode !== "unversioned" ? { VersionId: versionId } : {}),
-      ServerSideEncryption: rec.serverSideEncryption,
+      ...sseOutput(rec.sse),
     };
   },
 
@@ -939,6 +1001,7 @@ export const objectHandlers: Partial<Ops> = {
     if (!found) throw notFound(input.Key, input.VersionId);
     const v = found.version;
     if (v.deleteMarker) throw deleteMarkerError(input.Key, v, input.VersionId !== undefined, "GET", withVersion);
+    checkReadKey(ctx, v.sse, customerKeyOf(input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
     return {
       LastModified: new Date(v.lastModified),
       ...(withVersion ? { VersionId: v.versionId } : {}),
@@ -1076,6 +1139,7 @@ export const objectHandlers: Partial<Ops> = {
     if (cfg.MFADelete !== undefined && cfg.MFADelete !== "Enabled" && cfg.MFADelete !== "Disabled") {
       throw new ServiceError(S3ObjectErrors.MalformedXML);
     }
+    await checkVersioningChange(ctx, bucket, cfg.Status); // Object Lock keeps versioning on
     await ctx.storage.metadata.transaction(async (tx) => {
       const current = await readVersioning(tx, bucket);
       const mfaChange = cfg.MFADelete !== undefined && cfg.MFADelete !== (current?.mfaDelete ?? "Disabled");
@@ -1110,6 +1174,8 @@ function emitDeleteEvent(
   r: { deleteMarker?: boolean; versionId?: string },
 ): void {
   const markerMade = requestedVersion === undefined && r.deleteMarker;
+  // Delete marker replication (replication.ts).
+  if (markerMade && r.versionId !== undefined) void extrasCommitted(ctx, bucket, key, r.versionId, { deleteMarker: true });
   emitS3Event(ctx, bucket, {
     eventName: markerMade ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete",
     key,
@@ -1124,6 +1190,7 @@ async function deleteOne(
   key: string,
   versionId: string | undefined,
   mfa: string | undefined,
+  bypassGovernance = false,
 ): Promise<{ deleteMarker?: boolean; versionId?: string }> {
   const store = objectStore(ctx);
   if (versionId !== undefined) {
@@ -1132,6 +1199,7 @@ async function deleteOne(
       throw new ServiceError(S3ObjectErrors.AccessDenied, "Mfa Authentication must be used for this request");
     }
     return store.mutate(async (tx) => {
+      await checkVersionDeletable(tx, bucket, key, versionId, ctx.clock.now(), bypassGovernance); // Object Lock
       const removed = await removeVersion(tablesOf(tx, bucket), key, versionId);
       return {
         value: { versionId, ...(removed?.deleteMarker ? { deleteMarker: true } : {}) },
