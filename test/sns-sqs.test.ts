@@ -1,6 +1,7 @@
 /** SNS fan-out into real Nimbus SQS queues: queue policies decide, FIFO topics to FIFO queues keep order and deduplicate, raw delivery carries attributes. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreateTopicCommand, PublishCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Nimbus } from "../src/index.js";
@@ -96,5 +97,39 @@ describe("SNS to SQS", () => {
     }
     const created = events.map((m) => JSON.parse(m.Body!) as { Records?: { eventName: string; s3: { object: { key: string } } }[] }).find((e) => e.Records);
     expect(created?.Records?.[0]).toMatchObject({ eventName: "ObjectCreated:Put", s3: { object: { key: "a.jpg" } } });
+  });
+
+  it("publishes AWS/SNS metrics to CloudWatch", async () => {
+    const cw = new CloudWatchClient(sdkConfig(n));
+    const t = (await sns.send(new CreateTopicCommand({ Name: "metered" }))).TopicArn!;
+    const q = await queue("metered-q", t);
+    await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: "sqs", Endpoint: q.arn, Attributes: { FilterPolicy: JSON.stringify({ keep: ["yes"] }) } }));
+    await sns.send(new PublishCommand({ TopicArn: t, Message: "a", MessageAttributes: { keep: { DataType: "String", StringValue: "yes" } } }));
+    await sns.send(new PublishCommand({ TopicArn: t, Message: "bb" }));
+    n.clock.advance(0);
+    const sum = async (MetricName: string) => {
+      const now = n.clock.nowMs();
+      const r = await cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: "AWS/SNS",
+          MetricName,
+          Dimensions: [{ Name: "TopicName", Value: "metered" }],
+          StartTime: new Date(now - 3_600_000),
+          EndTime: new Date(now + 60_000),
+          Period: 3600,
+          Statistics: ["Sum"],
+        }),
+      );
+      return (r.Datapoints ?? []).reduce((s, d) => s + (d.Sum ?? 0), 0);
+    };
+    let published = 0;
+    for (let i = 0; i < 50 && published < 2; i++) {
+      published = await sum("NumberOfMessagesPublished");
+      if (published < 2) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(published).toBe(2);
+    expect(await sum("NumberOfNotificationsDelivered")).toBe(1);
+    expect(await sum("NumberOfNotificationsFilteredOut")).toBe(1);
+    expect(await sum("PublishSize")).toBe(3);
   });
 });

@@ -11,6 +11,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { DeliveryAttribute, DeliveryBus } from "../../core/bus.js";
 import { deliver as sesDeliver } from "../ses/sending.js";
+import { publishMetric } from "../cloudwatch/store.js";
 import { filterMatches, parseFilterPolicy, type PolicyScope } from "./filter-policy.js";
 import { certPath, sign, signingKey, stringToSign } from "./signing.js";
 import { snsScope, snsTables, type SmsRecord, type SubscriptionRecord, type TopicRecord } from "./store.js";
@@ -50,8 +51,23 @@ interface PendingRetry {
   run: () => Promise<void>;
 }
 
+interface MetricAccumulator {
+  account: string;
+  region: string;
+  topicName: string;
+  name: string;
+  unit: string;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
 export class SnsRuntimeState {
   private retries: PendingRetry[] = [];
+  /** AWS/SNS metrics gathered since the last flush (one statistic set per topic and metric). */
+  private metrics = new Map<string, MetricAccumulator>();
+  private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private offAdvance: (() => void) | undefined;
   private stopped = false;
@@ -68,11 +84,49 @@ export class SnsRuntimeState {
     this.offAdvance = this.env.clock.onAdvance(() => this.tick());
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.offAdvance?.();
     this.retries = [];
+    await this.flushMetrics().catch(() => undefined);
+  }
+
+  /** Count an AWS/SNS metric for a topic (published to CloudWatch on the next tick). */
+  metric(topic: TopicRecord, name: string, value = 1, unit = "Count"): void {
+    const [, , , region, account] = topic.arn.split(":");
+    const key = `${topic.arn}\0${name}`;
+    const m = this.metrics.get(key);
+    if (m) {
+      m.n++;
+      m.sum += value;
+      m.min = Math.min(m.min, value);
+      m.max = Math.max(m.max, value);
+    } else this.metrics.set(key, { account: account!, region: region!, topicName: topic.name, name, unit, n: 1, sum: value, min: value, max: value });
+  }
+
+  flushMetrics(): Promise<void> {
+    if (this.metrics.size === 0) return this.flushing ?? Promise.resolve();
+    const batch = [...this.metrics.values()];
+    this.metrics.clear();
+    const now = this.env.clock.nowMs();
+    const run = async () => {
+      for (const m of batch) {
+        await publishMetric(
+          this.env.metadata,
+          { account: m.account, region: m.region },
+          "AWS/SNS",
+          m.name,
+          [{ Name: "TopicName", Value: m.topicName }],
+          { SampleCount: m.n, Sum: m.sum, Minimum: m.min, Maximum: m.max },
+          m.unit,
+          now,
+        );
+      }
+    };
+    const p = (this.flushing ?? Promise.resolve()).then(run).catch((e: unknown) => this.env.logger.warn(`sns: metrics: ${String(e)}`));
+    this.flushing = p;
+    return p;
   }
 
   schedule(delayMs: number, run: () => Promise<void>): void {
@@ -83,7 +137,9 @@ export class SnsRuntimeState {
 
   /** Run the retries that are due now. */
   tick(): void {
-    if (this.stopped || this.retries.length === 0) return;
+    if (this.stopped) return;
+    void this.flushMetrics();
+    if (this.retries.length === 0) return;
     const now = this.env.clock.nowMs();
     const due = this.retries.filter((r) => r.due <= now);
     if (due.length === 0) return;
@@ -105,9 +161,10 @@ export function stateFor(env: SnsEnv): SnsRuntimeState {
   }
   return s;
 }
-export function dropState(bus: DeliveryBus): void {
-  states.get(bus)?.stop();
+export async function dropState(bus: DeliveryBus): Promise<void> {
+  const s = states.get(bus);
   states.delete(bus);
+  await s?.stop();
 }
 
 // ---- delivery policy -----------------------------------------------------------------------------
@@ -310,6 +367,8 @@ export async function topicSubscriptions(metadata: MetadataStore, topic: TopicRe
  */
 export async function fanOut(env: SnsEnv, msg: SnsMessage): Promise<void> {
   const state = stateFor(env);
+  state.metric(msg.topic, "NumberOfMessagesPublished");
+  state.metric(msg.topic, "PublishSize", Buffer.byteLength(msg.message, "utf8"), "Bytes");
   const subs = await topicSubscriptions(env.metadata, msg.topic);
   const signer = new Signer(env, msg);
   const work: Promise<void>[] = [];
@@ -320,6 +379,7 @@ export async function fanOut(env: SnsEnv, msg: SnsMessage): Promise<void> {
       const scope = (sub.attributes.FilterPolicyScope ?? "MessageAttributes") as PolicyScope;
       if (!filterMatches(compiledFilter(fp, scope), scope, msg.message, msg.attributes)) {
         state.stats.filtered++;
+        state.metric(msg.topic, "NumberOfNotificationsFilteredOut");
         continue;
       }
     }
@@ -327,6 +387,7 @@ export async function fanOut(env: SnsEnv, msg: SnsMessage): Promise<void> {
     work.push(
       deliverOne(env, state, signer, msg, sub, text).catch((e: unknown) => {
         state.stats.failed++;
+        state.metric(msg.topic, "NumberOfNotificationsFailed");
         env.logger.warn(`sns: delivery to ${sub.endpoint} failed: ${String(e)}`);
       }),
     );
@@ -349,7 +410,7 @@ async function deliverOne(env: SnsEnv, state: SnsRuntimeState, signer: Signer, m
           ...(msg.subject !== undefined ? { subject: msg.subject } : {}),
           sender: snsSender(msg.topic),
         });
-        state.stats.delivered++;
+        delivered(state, msg.topic);
       } catch (e) {
         await toDeadLetter(env, state, msg, sub, body, attributes, e);
       }
@@ -382,7 +443,7 @@ async function deliverOne(env: SnsEnv, state: SnsRuntimeState, signer: Signer, m
       const body = JSON.stringify(event);
       try {
         await env.bus.deliver(sub.endpoint, { body, sender: snsSender(msg.topic) });
-        state.stats.delivered++;
+        delivered(state, msg.topic);
       } catch (err) {
         await toDeadLetter(env, state, msg, sub, body, undefined, err);
       }
@@ -413,7 +474,7 @@ async function deliverOne(env: SnsEnv, state: SnsRuntimeState, signer: Signer, m
         { from: `"${displayName.replace(/"/g, "")}" <no-reply@sns.amazonaws.com>`, to: [sub.endpoint], cc: [], bcc: [], subject: msg.subject ?? "AWS Notification Message", text: content },
         "sns",
       );
-      state.stats.delivered++;
+      delivered(state, msg.topic);
       return;
     }
     case "sms": {
@@ -425,7 +486,7 @@ async function deliverOne(env: SnsEnv, state: SnsRuntimeState, signer: Signer, m
         topicArn: msg.topic.arn,
         timestamp: msg.timestamp,
       });
-      state.stats.delivered++;
+      delivered(state, msg.topic);
       return;
     }
     default:
@@ -434,8 +495,14 @@ async function deliverOne(env: SnsEnv, state: SnsRuntimeState, signer: Signer, m
 }
 
 /** A failed SQS/Lambda delivery goes to the subscription's dead-letter queue when it has one. */
+function delivered(state: SnsRuntimeState, topic: TopicRecord): void {
+  state.stats.delivered++;
+  state.metric(topic, "NumberOfNotificationsDelivered");
+}
+
 async function toDeadLetter(env: SnsEnv, state: SnsRuntimeState, msg: SnsMessage, sub: SubscriptionRecord, body: string, attributes: Record<string, DeliveryAttribute> | undefined, error: unknown): Promise<void> {
   state.stats.failed++;
+  state.metric(msg.topic, "NumberOfNotificationsFailed");
   env.logger.warn(`sns: delivery of ${msg.messageId} to ${sub.endpoint} failed: ${String(error)}`);
   const dlq = (parseJson(sub.attributes.RedrivePolicy)?.deadLetterTargetArn as string | undefined) ?? undefined;
   if (!dlq) return;
@@ -475,13 +542,14 @@ function postWithRetries(env: SnsEnv, state: SnsRuntimeState, topic: TopicRecord
       status = 0;
     }
     if (status >= 200 && status < 300) {
-      state.stats.delivered++;
+      delivered(state, topic);
       return;
     }
     const permanent = status >= 400 && status < 500 && status !== 429;
     const delay = permanent ? undefined : retryDelay(retry, attempt + 1);
     if (delay === undefined) {
       state.stats.failed++;
+      state.metric(topic, "NumberOfNotificationsFailed");
       env.logger.warn(`sns: delivery to ${sub.endpoint} failed after ${attempt + 1} attempt(s) (status ${status || "no response"})`);
       return;
     }

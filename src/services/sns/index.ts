@@ -96,9 +96,9 @@ export const sns = defineService<SnsOperations>({
     });
     unregister.set(runtime, off);
   },
-  stop(runtime) {
+  async stop(runtime) {
     unregister.get(runtime)?.();
-    dropState(runtime.bus);
+    await dropState(runtime.bus);
   },
   async resourcePolicy(ctx, arn) {
     const p = parseTopicArn(arn);

@@ -14,7 +14,9 @@
  *   dead-letter queue at once (AWS retries managed endpoints for days first). HTTP retries live
  *   in memory: a restart drops the retries still waiting.
  * - Pending subscriptions do not expire after 3 days (their tokens do).
- * - No AWS/SNS CloudWatch metrics yet.
+ * - AWS/SNS metrics: NumberOfMessagesPublished, PublishSize, NumberOfNotificationsDelivered,
+ *   NumberOfNotificationsFailed and NumberOfNotificationsFilteredOut per TopicName (published to
+ *   CloudWatch about once a second); the SMS and redrive metrics are not produced.
  *
  * ## By design
  * - SubscribeURL and UnsubscribeURL point at Nimbus (`/_nimbus/sns/confirm`, `/_nimbus/sns/unsubscribe`),
