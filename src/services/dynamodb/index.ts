@@ -13,6 +13,7 @@ import { backupHandlers, startPitrCapture } from "./backups.js";
 import { globalTableHandlers, startReplication } from "./global-tables.js";
 import { enableStaleReads } from "./stale-reads.js";
 import { tableArn, tableNameOf } from "./table-operations.js";
+import { getTable, hashKeyOf } from "./table-store.js";
 
 type In = Record<string, unknown>;
 
@@ -22,16 +23,19 @@ const onTable = (ctx: RequestContext, input: In): AuthorizationFacts => ({
 });
 
 /** Reads and writes of one table or index, with dynamodb:LeadingKeys / Attributes / Select / ReturnValues. */
-const onItems = (ctx: RequestContext, input: In): AuthorizationFacts => {
-  const arn = tableArn(ctx, tableNameOf(input.TableName));
+const onItems = async (ctx: RequestContext, input: In): Promise<AuthorizationFacts> => {
+  const name = tableNameOf(input.TableName);
+  const arn = tableArn(ctx, name);
   const resources = [typeof input.IndexName === "string" ? `${arn}/index/${input.IndexName}` : arn];
   const context: Record<string, string | string[]> = {};
-  const key = (input.Key ?? input.Item) as Record<string, Record<string, unknown>> | undefined;
-  if (key) {
-    // The partition key is the first attribute DynamoDB reads; without the schema here, offer
-    // every scalar string/number value of the key (a Key has at most two attributes).
-    const leading = Object.values(key).map((v) => String(v?.S ?? v?.N ?? "")).filter((s) => s !== "");
-    if (leading.length) context["dynamodb:LeadingKeys"] = leading;
+  const key = (input.Key ?? input.Item) as Record<string, Record<string, unknown> | undefined> | undefined;
+  if (key && typeof key === "object") {
+    // dynamodb:LeadingKeys is the partition key's value: the table's schema says which attribute.
+    const table = await getTable(ctx.storage.metadata, ctx.scope, name);
+    const hash = table ? hashKeyOf(table.KeySchema) : undefined;
+    const v = hash ? key[hash] : undefined;
+    const leading = v ? (v.S ?? v.N ?? (Buffer.isBuffer(v.B) ? v.B.toString("base64") : undefined)) : undefined;
+    if (typeof leading === "string") context["dynamodb:LeadingKeys"] = [leading];
   }
   if (input.Item && typeof input.Item === "object") context["dynamodb:Attributes"] = Object.keys(input.Item as object);
   else if (Array.isArray(input.AttributesToGet)) context["dynamodb:Attributes"] = input.AttributesToGet as string[];

@@ -230,8 +230,8 @@ const GetItem = async (ctx: RequestContext, input: Input) => {
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
   const table = await requireTable(ctx, input.TableName);
   const key = validateKey(table, input.Key);
-  const attrs = trackUsage(input.ExpressionAttributeNames, undefined);
-  if (input.ExpressionAttributeValues) throw validationError("ExpressionAttributeValues can only be specified when using expressions: ProjectionExpression cannot use ExpressionAttributeValues");
+  // ProjectionExpression takes no values: any given are reported unused, as AWS does.
+  const attrs = trackUsage(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   const projection = readProjection(input, attrs);
   attrs.assertAllUsed();
   admit(ctx, table, "read");
