@@ -2,6 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
@@ -138,6 +142,24 @@ describe("S3 Object Lock", () => {
 
     await s3.send(new PutObjectLegalHoldCommand({ Bucket: b, Key: "h", VersionId: v, LegalHold: { Status: "OFF" } }));
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: "h", VersionId: v }));
+  });
+
+  it("takes lock headers on CreateMultipartUpload and CopyObject", async () => {
+    const b = await lockedBucket();
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: "mp", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inDays(2) }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: "mp", UploadId: up.UploadId!, PartNumber: 1, Body: "one small last part" }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: b, Key: "mp", UploadId: up.UploadId!, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] } }),
+    );
+    expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: "mp" }))).ObjectLockMode).toBe("COMPLIANCE");
+    expect((await failure(s3.send(new DeleteObjectCommand({ Bucket: b, Key: "mp", VersionId: done.VersionId! })))).name).toBe("AccessDenied");
+
+    const copy = await s3.send(new CopyObjectCommand({ Bucket: b, Key: "cp", CopySource: `${b}/mp`, ObjectLockLegalHoldStatus: "ON" }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: "cp" }));
+    expect(head.ObjectLockLegalHoldStatus).toBe("ON");
+    // A copy does not take the source's retention.
+    expect(head.ObjectLockMode).toBeUndefined();
+    expect((await failure(s3.send(new DeleteObjectCommand({ Bucket: b, Key: "cp", VersionId: copy.VersionId! })))).name).toBe("AccessDenied");
   });
 
   it("applies the bucket's default retention to new versions", async () => {
