@@ -320,6 +320,32 @@ describe("HTTP endpoints", () => {
   });
 });
 
+describe("binary attributes and the UnsubscribeURL", () => {
+  it("carries Binary attributes raw and base64 in the envelope; the UnsubscribeURL removes the subscription", async () => {
+    const t = (await sns.send(new CreateTopicCommand({ Name: "binary" }))).TopicArn!;
+    await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: "sqs", Endpoint: QUEUE }));
+    await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: "sqs", Endpoint: QUEUE + "-raw", Attributes: { RawMessageDelivery: "true" } }));
+    queued.length = 0;
+    await sns.send(
+      new PublishCommand({
+        TopicArn: t,
+        Message: "bin",
+        MessageAttributes: { blob: { DataType: "Binary", BinaryValue: Buffer.from([1, 2, 3]) }, list: { DataType: "String.Array", StringValue: '["a",1,true]' } },
+      }),
+    );
+    const env = JSON.parse(queued.find((q) => q.arn === QUEUE)!.d.body);
+    expect(env.MessageAttributes).toEqual({ blob: { Type: "Binary", Value: "AQID" }, list: { Type: "String.Array", Value: '["a",1,true]' } });
+    const raw = queued.find((q) => q.arn === QUEUE + "-raw")!.d.attributes!;
+    expect(Buffer.from(raw.blob!.BinaryValue!)).toEqual(Buffer.from([1, 2, 3]));
+    await expect(sns.send(new PublishCommand({ TopicArn: t, Message: "x", MessageAttributes: { list: { DataType: "String.Array", StringValue: "[{}]" } } }))).rejects.toMatchObject({
+      name: "InvalidParameterValueException",
+    });
+    const res = await fetch(env.UnsubscribeURL);
+    expect(res.status).toBe(200);
+    expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: t }))).Subscriptions!.map((s) => s.Endpoint)).toEqual([QUEUE + "-raw"]);
+  });
+});
+
 describe("email and SMS", () => {
   it("email subscriptions confirm through the link in the SES mailbox and receive notifications there", async () => {
     const t = (await sns.send(new CreateTopicCommand({ Name: "mail", Attributes: { DisplayName: "Mailer" } }))).TopicArn!;
