@@ -242,15 +242,26 @@ export class ReplicationRunner {
         if (this.stopped) return;
         const batch = await q.list({ limit: 100 });
         if (batch.length === 0) break;
-        for (const { key, value } of batch) {
-          if (this.stopped) return;
-          try {
-            await replicateOne(this.runtime.storage, this.store, scope.account, value);
-          } catch (e) {
-            this.runtime.logger.warn(`s3 replication of ${value.bucket}/${value.key} failed: ${String(e)}`);
-          }
-          await q.delete(key);
+        // Entries of different keys go in parallel (their commits share fsyncs); one key's in order.
+        const byKey = new Map<string, Array<{ key: string; value: QueueEntry }>>();
+        for (const e of batch) {
+          const k = `${e.value.bucket}/${e.value.key}`;
+          byKey.set(k, [...(byKey.get(k) ?? []), e]);
         }
+        await Promise.all(
+          [...byKey.values()].map(async (entries) => {
+            for (const { key, value } of entries) {
+              if (this.stopped) return;
+              try {
+                await replicateOne(this.runtime.storage, this.store, scope.account, value);
+              } catch (e) {
+                this.runtime.logger.warn(`s3 replication of ${value.bucket}/${value.key} failed: ${String(e)}`);
+              }
+              await q.delete(key);
+            }
+          }),
+        );
+        if (this.stopped) return;
       }
     }
   }
