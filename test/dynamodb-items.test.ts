@@ -174,6 +174,8 @@ describe("query, scan and indexes", () => {
     const lsi = await ddb.send(new QueryCommand({ TableName: "items", IndexName: "by-l", KeyConditionExpression: "pk = :p AND begins_with(l, :x)", ExpressionAttributeValues: { ":p": { S: "p" }, ":x": { S: "l0" } } }));
     expect(lsi.Items!.map((i) => i.l!.S)).toEqual(["l00", "l01", "l02", "l03", "l04", "l05", "l06", "l07", "l08", "l09"]);
     expect(Object.keys(lsi.Items![0]!).sort()).toEqual(["l", "pk", "sk"]);
+    const fetched = await ddb.send(new QueryCommand({ TableName: "items", IndexName: "by-l", KeyConditionExpression: "pk = :p AND l = :l", ExpressionAttributeValues: { ":p": { S: "p" }, ":l": { S: "l00" } }, Select: "ALL_ATTRIBUTES" }));
+    expect(fetched.Items![0]!.pad).toBeDefined();
     const gsi = await ddb.send(new QueryCommand({ TableName: "items", IndexName: "by-g", KeyConditionExpression: "g = :g", ExpressionAttributeValues: { ":g": { S: "three" } }, ReturnConsumedCapacity: "INDEXES" }));
     expect(gsi.Count).toBe(10);
     expect(Object.keys(gsi.Items![0]!).sort()).toEqual(["g", "pk", "sk", "v"]);

@@ -365,6 +365,8 @@ interface ReadPlan {
   table: TableRecord;
   index?: IndexRecord;
   global: boolean;
+  /** LSI reads of attributes outside the projection: return whole items. */
+  fetchFromTable: boolean;
   projection?: Path[];
   select: string;
   filter?: Condition;
@@ -401,11 +403,14 @@ function readPlan(table: TableRecord, input: Input, attrs: ExpressionAttributes,
   if (select === "ALL_ATTRIBUTES" && ix?.global && ix.index.Projection.ProjectionType !== "ALL") {
     throw invalid(`Select type ALL_ATTRIBUTES is not supported for global secondary index ${ix.index.IndexName} because its projection type is not ALL`);
   }
+  // An LSI read asking for attributes outside the index's projection fetches them from the
+  // table, as AWS does (GSIs cannot); index entries hold whole items, so that is a no-op here.
+  const fetchFromTable = ix !== undefined && !ix.global && (select === "ALL_ATTRIBUTES" || select === "SPECIFIC_ATTRIBUTES");
   if (select === "ALL_PROJECTED_ATTRIBUTES") select = "ALL_ATTRIBUTES";
   let filter: Condition | undefined;
   if (input.FilterExpression !== undefined && input.FilterExpression !== null) filter = parseFilter(input.FilterExpression, attrs);
   else filter = filterToCondition(filterKind === "Query" ? input.QueryFilter : input.ScanFilter, input.ConditionalOperator);
-  return { table, ...(ix ? { index: ix.index } : {}), global: ix?.global ?? false, ...(projection ? { projection } : {}), select, ...(filter ? { filter } : {}), ...(limit !== undefined ? { limit } : {}), consistent };
+  return { table, ...(ix ? { index: ix.index } : {}), global: ix?.global ?? false, fetchFromTable, ...(projection ? { projection } : {}), select, ...(filter ? { filter } : {}), ...(limit !== undefined ? { limit } : {}), consistent };
 }
 
 /** The key attributes LastEvaluatedKey carries: the table's key, plus the index's for an index read. */
@@ -456,7 +461,7 @@ async function readPage(ctx: RequestContext, plan: ReadPlan, range: ListOptions,
     for (const row of rows) {
       let item = fromStored(row.value);
       if (accept && !accept(row.key, item)) continue;
-      if (plan.index) item = projectForIndex(plan.table, plan.index, item);
+      if (plan.index && !plan.fetchFromTable) item = projectForIndex(plan.table, plan.index, item);
       out.scanned++;
       const size = itemSize(item);
       out.bytes += size;
