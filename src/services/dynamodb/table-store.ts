@@ -36,6 +36,10 @@
  *
  * A listener that throws fails the whole group; each `fn` of the group is then retried in a
  * transaction of its own so only the guilty write is rejected.
+ *
+ * Never call `writeItems` (or the store's own methods) from inside an `fn` or a listener: the
+ * group is already running, so the nested call would wait for itself. Queue the work instead
+ * (replication, TTL) and run it after the write resolves.
  */
 import type { MetadataStore, Scope, Table, Tx } from "../../storage/types.js";
 import type { AttributeMap, AttributeValue, Item, ScalarType } from "./attribute-value.js";
