@@ -361,6 +361,19 @@ describe("email and SMS", () => {
     expect(note.from).toContain("no-reply@sns.amazonaws.com");
   });
 
+  it("drops subscriptions left unconfirmed for 3 days", async () => {
+    const t = (await sns.send(new CreateTopicCommand({ Name: "unconfirmed" }))).TopicArn!;
+    await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: "email", Endpoint: "late@example.com" }));
+    expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: t }))).Subscriptions).toHaveLength(1);
+    n.clock.advance(3 * 86_400 + 60);
+    let left = 1;
+    for (let i = 0; i < 50 && left > 0; i++) {
+      left = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: t }))).Subscriptions!.length;
+      if (left > 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(left).toBe(0);
+  });
+
   it("records SMS to subscriptions and direct publishes", async () => {
     const t = (await sns.send(new CreateTopicCommand({ Name: "texts", Attributes: { DisplayName: "Shop" } }))).TopicArn!;
     await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: "sms", Endpoint: "+15555550100" }));

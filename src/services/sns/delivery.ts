@@ -68,6 +68,7 @@ export class SnsRuntimeState {
   /** AWS/SNS metrics gathered since the last flush (one statistic set per topic and metric). */
   private metrics = new Map<string, MetricAccumulator>();
   private flushing: Promise<void> | undefined;
+  private lastSweep = 0;
   private timer: NodeJS.Timeout | undefined;
   private offAdvance: (() => void) | undefined;
   private stopped = false;
@@ -139,6 +140,11 @@ export class SnsRuntimeState {
   tick(): void {
     if (this.stopped) return;
     void this.flushMetrics();
+    const nowMs = this.env.clock.nowMs();
+    if (nowMs - this.lastSweep >= 60_000) {
+      this.lastSweep = nowMs;
+      void expireUnconfirmed(this.env.metadata, nowMs).catch((e: unknown) => this.env.logger.warn(`sns: expiring subscriptions: ${String(e)}`));
+    }
     if (this.retries.length === 0) return;
     const now = this.env.clock.nowMs();
     const due = this.retries.filter((r) => r.due <= now);
@@ -149,6 +155,22 @@ export class SnsRuntimeState {
 
   get pendingRetries(): number {
     return this.retries.length;
+  }
+}
+
+/** Unconfirmed subscriptions go away when their confirmation token expires (3 days), as on AWS. */
+async function expireUnconfirmed(metadata: MetadataStore, nowMs: number): Promise<void> {
+  for (const scope of await metadata.scopes("sns", "tokens")) {
+    const expired = (await snsTables(metadata, scope).tokens.list()).filter((e) => e.value.expires < nowMs);
+    if (expired.length === 0) continue;
+    await metadata.transaction(async (tx) => {
+      const tt = snsTables(tx, scope);
+      for (const e of expired) {
+        await tt.tokens.delete(e.key);
+        const sub = await tt.subscriptions.get(e.value.subscriptionArn);
+        if (sub?.pending) await tt.subscriptions.delete(sub.arn);
+      }
+    });
   }
 }
 

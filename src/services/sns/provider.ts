@@ -13,7 +13,8 @@
  * - SQS and Lambda deliveries that fail are not retried: they go to the subscription's
  *   dead-letter queue at once (AWS retries managed endpoints for days first). HTTP retries live
  *   in memory: a restart drops the retries still waiting.
- * - Pending subscriptions do not expire after 3 days (their tokens do).
+ * - Unconfirmed subscriptions are removed when their token expires (3 days), checked once a
+ *   minute of clock time; confirmed subscriptions keep their (expired) token rows until then.
  * - AWS/SNS metrics: NumberOfMessagesPublished, PublishSize, NumberOfNotificationsDelivered,
  *   NumberOfNotificationsFailed and NumberOfNotificationsFilteredOut per TopicName (published to
  *   CloudWatch about once a second); the SMS and redrive metrics are not produced.
