@@ -99,6 +99,7 @@ export class Gateway {
           opName = op;
           inputForAudit = input;
         });
+        if (site.definition.website!.readsBody) wire.body = await readBody(req);
         const response = await site.definition.website!.serve(wire, env);
         status = response.status;
         if (!req.readableEnded) req.resume();

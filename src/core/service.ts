@@ -200,6 +200,8 @@ export interface FormUploadEnv extends HttpHookEnv {
 export interface WebsiteHook {
   /** Nimbus's path form of the endpoint (for clients without wildcard DNS), e.g. `/_nimbus/s3-website/`. */
   pathPrefix: string;
+  /** Whether `serve` needs the request body (Lambda function URLs): read whole, bounded, into `req.body` first. */
+  readsBody?: boolean;
   /** Whether a request is for a website endpoint (its Host, or a path under `pathPrefix`). Cheap: runs on every request. */
   matches(req: WireRequest): boolean;
   serve(req: WireRequest, env: WebsiteEnv): Promise<WireResponse>;

@@ -11,6 +11,7 @@ import type { LambdaOperations } from "../../generated/lambda.js";
 import { functionPolicy, handlers, parseFunctionName, signCodeUrl } from "./provider.js";
 import { drainLambdaQueue, lambdaBusTarget, startLambdaWorker, stopLambdaWorker } from "./async-invoke.js";
 import { functionArn } from "./store.js";
+import { functionUrlHook } from "./function-urls.js";
 
 const unregister = new WeakMap<ServiceRuntime, () => void>();
 
@@ -45,6 +46,7 @@ export const lambda = defineService<LambdaOperations>({
     unregister.get(runtime)?.();
     await stopLambdaWorker(runtime);
   },
+  website: functionUrlHook,
   resourcePolicy: (ctx, arn) => functionPolicy(ctx.storage.metadata, arn),
   async nimbusRoutes(req, runtime) {
     // Run every due asynchronous invocation to its end and write pending logs (tests, scripts).

@@ -4,6 +4,8 @@
  * invocations queued persistently and retried on the injected clock (async-invoke.ts).
  *
  * ## Gaps
+ * - Function URLs with AuthType AWS_IAM answer 403 (SigV4-signed URL calls are not verified
+ *   yet); InvokeMode RESPONSE_STREAM is refused.
  * - Layers, provisioned concurrency, event invoke configs (destinations,
  *   MaximumEventAgeInSeconds), code signing, InvokeWithResponseStream and runtime management
  *   answer 501 NotImplemented (CreateFunction with Layers is refused).
@@ -39,6 +41,7 @@ import { listZip, UNZIPPED_LIMIT, ZIPPED_LIMIT } from "./code.js";
 import { aliasKey, functionArn, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
 import { executorOf, enqueueEvent, setLambdaEndpoint } from "./async-invoke.js";
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
+import { functionUrl, indexUrl, newUrlId, urlKey, urlTable, type UrlConfig } from "./function-urls.js";
 
 /** AWS's default account quotas. */
 const LIMITS = {
@@ -450,6 +453,12 @@ export const handlers: Partial<LambdaOperations> = {
       await t.functions.delete(ref.name);
     });
     executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name);
+    const urls = urlTable(ctx.storage.metadata, scopeOf(ref));
+    for (const u of await urls.list({ prefix: ref.name + "\u0000" })) {
+      if (ref.qualifier !== undefined) continue;
+      await urls.delete(u.key);
+      await indexUrl(ctx.storage.metadata, u.value.urlId, undefined);
+    }
     for (const b of new Set(blobs)) await ctx.storage.blobs.delete(b).catch(() => undefined);
     return {};
   },
@@ -849,5 +858,92 @@ Object.assign(handlers, {
     const m = await getMapping(ctx, input.UUID);
     await mappings(ctx.storage.metadata, ctx.scope).delete(m.UUID);
     return { ...mappingOutput(m), State: "Deleting" };
+  },
+} satisfies Partial<LambdaOperations>);
+
+// ---------------------------------------------------------------------------------------------
+// Function URLs (served by function-urls.ts)
+
+type UrlInput = { FunctionName: string; Qualifier?: string; AuthType?: string; Cors?: UrlConfig["Cors"]; InvokeMode?: string };
+
+function checkUrlInput(input: UrlInput): void {
+  if (input.AuthType !== undefined && input.AuthType !== "NONE" && input.AuthType !== "AWS_IAM") {
+    throw validation(`Value '${input.AuthType}' at 'authType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM]`);
+  }
+  if (input.InvokeMode !== undefined && input.InvokeMode !== "BUFFERED") {
+    throw invalid(input.InvokeMode === "RESPONSE_STREAM" ? "Nimbus serves function URLs in BUFFERED mode only." : `Value '${input.InvokeMode}' at 'invokeMode' failed to satisfy constraint: Member must satisfy enum value set: [BUFFERED, RESPONSE_STREAM]`);
+  }
+  if (input.Qualifier !== undefined && /^\d+$/.test(input.Qualifier)) throw invalid("Function URLs can only be created for $LATEST or an alias.");
+}
+
+const urlOutput = (c: UrlConfig) => {
+  const { urlId: _id, ...rest } = c;
+  return rest;
+};
+
+Object.assign(handlers, {
+  async CreateFunctionUrlConfig(ctx: RequestContext, input: UrlInput) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    const rec = await getRecord(ctx, ref);
+    checkUrlInput(input);
+    if (ref.qualifier && ref.qualifier !== "$LATEST") await getAlias(ctx, ref, ref.qualifier);
+    const table = urlTable(ctx.storage.metadata, scopeOf(ref));
+    const key = urlKey(ref.name, ref.qualifier);
+    const now = ctx.clock.now().toISOString();
+    const urlId = newUrlId();
+    const cfg: UrlConfig = {
+      FunctionUrl: functionUrl(ctx.endpoint, urlId, ref.region),
+      FunctionArn: functionArn(ref, ref.name, ref.qualifier),
+      AuthType: input.AuthType ?? "NONE",
+      ...(input.Cors ? { Cors: input.Cors } : {}),
+      CreationTime: now,
+      LastModifiedTime: now,
+      InvokeMode: input.InvokeMode ?? "BUFFERED",
+      urlId,
+    };
+    if (!(await table.insert(key, cfg))) {
+      throw new ServiceError(LambdaErrors.ResourceConflictException, `Failed to create function url config for [functionArn = ${rec.config.FunctionArn}]. Error message:  FunctionUrlConfig exists for this Lambda function`, { Type: "User" });
+    }
+    await indexUrl(ctx.storage.metadata, urlId, { account: ref.account, region: ref.region, name: ref.name, ...(ref.qualifier ? { qualifier: ref.qualifier } : {}) });
+    const { LastModifiedTime: _m, ...created } = urlOutput(cfg);
+    return created;
+  },
+
+  async GetFunctionUrlConfig(ctx: RequestContext, input: UrlInput) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    await getRecord(ctx, ref);
+    const cfg = await urlTable(ctx.storage.metadata, scopeOf(ref)).get(urlKey(ref.name, ref.qualifier));
+    if (!cfg) throw new ServiceError(LambdaErrors.ResourceNotFoundException, "The resource you requested does not exist.", { Type: "User" });
+    return urlOutput(cfg);
+  },
+
+  async UpdateFunctionUrlConfig(ctx: RequestContext, input: UrlInput) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    await getRecord(ctx, ref);
+    checkUrlInput(input);
+    const table = urlTable(ctx.storage.metadata, scopeOf(ref));
+    const cur = await table.get(urlKey(ref.name, ref.qualifier));
+    if (!cur) throw new ServiceError(LambdaErrors.ResourceNotFoundException, "The resource you requested does not exist.", { Type: "User" });
+    const next: UrlConfig = { ...cur, ...(input.AuthType ? { AuthType: input.AuthType } : {}), ...(input.Cors ? { Cors: input.Cors } : {}), ...(input.InvokeMode ? { InvokeMode: input.InvokeMode } : {}), LastModifiedTime: ctx.clock.now().toISOString() };
+    await table.put(urlKey(ref.name, ref.qualifier), next);
+    return urlOutput(next);
+  },
+
+  async DeleteFunctionUrlConfig(ctx: RequestContext, input: UrlInput) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    await getRecord(ctx, ref);
+    const table = urlTable(ctx.storage.metadata, scopeOf(ref));
+    const cur = await table.get(urlKey(ref.name, ref.qualifier));
+    if (!cur) throw new ServiceError(LambdaErrors.ResourceNotFoundException, "The resource you requested does not exist.", { Type: "User" });
+    await table.delete(urlKey(ref.name, ref.qualifier));
+    await indexUrl(ctx.storage.metadata, cur.urlId, undefined);
+    return {};
+  },
+
+  async ListFunctionUrlConfigs(ctx: RequestContext, input: { FunctionName: string; Marker?: string; MaxItems?: number }) {
+    const ref = parseFunctionName(ctx, input.FunctionName);
+    await getRecord(ctx, ref);
+    const rows = await urlTable(ctx.storage.metadata, scopeOf(ref)).list({ prefix: ref.name + "\u0000" });
+    return { FunctionUrlConfigs: rows.map((r) => urlOutput(r.value)) };
   },
 } satisfies Partial<LambdaOperations>);

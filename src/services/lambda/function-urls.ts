@@ -1,0 +1,215 @@
+/**
+ * Function URLs: a real HTTP endpoint per function (or alias), at
+ * `http://<url-id>.lambda-url.<region>.localhost:<port>/` and, for clients without wildcard DNS,
+ * `/_nimbus/lambda-url/<url-id>/...`. Requests become payload format 2.0 events; the function's
+ * answer becomes the HTTP response as AWS maps it (a `statusCode` object, or any JSON as a 200
+ * application/json body). AuthType NONE needs a resource policy statement allowing
+ * `lambda:InvokeFunctionUrl` to everyone, as AWS requires; CORS preflights are answered from the
+ * URL's Cors configuration.
+ */
+import { randomBytes } from "node:crypto";
+import type { WebsiteHook, HttpHookEnv } from "../../core/service.js";
+import type { MetadataStore, Scope } from "../../storage/types.js";
+import type { WireRequest, WireResponse } from "../../protocol/types.js";
+import { GLOBAL_REGION } from "../../core/regions.js";
+import { executorOf } from "./async-invoke.js";
+import { functionArn, tables, versionKey, aliasKey, SEP } from "./store.js";
+
+export interface UrlConfig {
+  FunctionUrl: string;
+  FunctionArn: string;
+  AuthType: string;
+  Cors?: { AllowCredentials?: boolean; AllowHeaders?: string[]; AllowMethods?: string[]; AllowOrigins?: string[]; ExposeHeaders?: string[]; MaxAge?: number };
+  CreationTime: string;
+  LastModifiedTime: string;
+  InvokeMode: string;
+  urlId: string;
+}
+
+interface UrlIndex {
+  account: string;
+  region: string;
+  name: string;
+  qualifier?: string;
+}
+
+const INDEX: Scope = { account: "global", region: GLOBAL_REGION, service: "lambda" };
+export const urlTable = (metadata: MetadataStore, scope: Scope) => metadata.table<UrlConfig>(scope, "function-urls");
+export const urlKey = (name: string, qualifier?: string) => name + SEP + (qualifier ?? "");
+const index = (metadata: MetadataStore) => metadata.table<UrlIndex>(INDEX, "url-index");
+
+export const newUrlId = () => Array.from(randomBytes(32), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+
+export function functionUrl(endpoint: string, urlId: string, region: string): string {
+  const u = new URL(endpoint);
+  return `${u.protocol}//${urlId}.lambda-url.${region}.localhost:${u.port || (u.protocol === "https:" ? "443" : "80")}/`;
+}
+
+export async function indexUrl(metadata: MetadataStore, urlId: string, entry: UrlIndex | undefined): Promise<void> {
+  if (entry) await index(metadata).put(urlId, entry);
+  else await index(metadata).delete(urlId);
+}
+
+const HOST = /^([a-z0-9]{32})\.lambda-url\.([a-z0-9-]+)\.localhost(?::\d+)?$/;
+const PREFIX = "/_nimbus/lambda-url/";
+
+function locate(req: WireRequest): { urlId: string; path: string } | undefined {
+  const host = HOST.exec(req.headers.host ?? "");
+  if (host) return { urlId: host[1]!, path: req.path || "/" };
+  if (!req.path.startsWith(PREFIX)) return undefined;
+  const rest = req.path.slice(PREFIX.length);
+  const slash = rest.indexOf("/");
+  return { urlId: slash < 0 ? rest : rest.slice(0, slash), path: slash < 0 ? "/" : rest.slice(slash) };
+}
+
+const text = (status: number, message: string, headers: Record<string, string> = {}): WireResponse => ({
+  status,
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify({ Message: message }),
+});
+
+function corsHeaders(cfg: UrlConfig, origin: string | undefined): Record<string, string> {
+  const c = cfg.Cors;
+  if (!c || !origin) return {};
+  const allowed = (c.AllowOrigins ?? []).some((o) => o === "*" || o === origin);
+  if (!allowed) return {};
+  return {
+    "access-control-allow-origin": (c.AllowOrigins ?? []).includes("*") && !c.AllowCredentials ? "*" : origin,
+    ...(c.AllowCredentials ? { "access-control-allow-credentials": "true" } : {}),
+    ...(c.ExposeHeaders?.length ? { "access-control-expose-headers": c.ExposeHeaders.join(",") } : {}),
+    vary: "Origin",
+  };
+}
+
+function publicByPolicy(policy: { Principal: unknown; Action: string; Condition?: Record<string, Record<string, string>> }[] | undefined): boolean {
+  return (policy ?? []).some(
+    (s) =>
+      (s.Principal === "*" || (typeof s.Principal === "object" && (s.Principal as { AWS?: string }).AWS === "*")) &&
+      ["lambda:InvokeFunctionUrl", "lambda:*", "*"].includes(s.Action) &&
+      (s.Condition?.StringEquals?.["lambda:FunctionUrlAuthType"] ?? "NONE") === "NONE",
+  );
+}
+
+const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|.*\+(json|xml))/i;
+
+function clfTime(d: Date): string {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+async function serve(req: WireRequest, env: HttpHookEnv): Promise<WireResponse> {
+  const where = locate(req)!;
+  const metadata = env.storage.metadata;
+  const entry = await index(metadata).get(where.urlId);
+  if (!entry) return text(404, "Not Found");
+  const scope: Scope = { account: entry.account, region: entry.region, service: "lambda" };
+  const cfg = await urlTable(metadata, scope).get(urlKey(entry.name, entry.qualifier));
+  const t = tables(metadata, scope);
+  const rec = await t.functions.get(entry.name);
+  if (!cfg || !rec) return text(404, "Not Found");
+  const origin = req.headers.origin;
+  if (req.method === "OPTIONS" && cfg.Cors && req.headers["access-control-request-method"]) {
+    const c = cfg.Cors;
+    return {
+      status: 200,
+      headers: {
+        ...corsHeaders(cfg, origin),
+        ...(c.AllowMethods?.length ? { "access-control-allow-methods": c.AllowMethods.join(",") } : {}),
+        ...(c.AllowHeaders?.length ? { "access-control-allow-headers": c.AllowHeaders.join(",") } : {}),
+        ...(c.MaxAge !== undefined ? { "access-control-max-age": String(c.MaxAge) } : {}),
+      },
+      body: "",
+    };
+  }
+  if (cfg.AuthType === "AWS_IAM") return text(403, "Forbidden", corsHeaders(cfg, origin));
+  if (!publicByPolicy(rec.policy)) return text(403, "Forbidden", corsHeaders(cfg, origin));
+  let config = rec.config;
+  let code = rec.code;
+  let version = "$LATEST";
+  if (entry.qualifier && entry.qualifier !== "$LATEST") {
+    const alias = await t.aliases.get(aliasKey(entry.name, entry.qualifier));
+    const v = alias?.FunctionVersion ?? entry.qualifier;
+    if (v !== "$LATEST") {
+      const stored = await t.versions.get(versionKey(entry.name, v));
+      if (!stored) return text(404, "Not Found");
+      config = stored.config;
+      code = stored.code;
+      version = v;
+    }
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (k !== "cookie") headers[k] = v;
+  const cookies = req.headers.cookie ? req.headers.cookie.split(/;\s*/) : undefined;
+  const qs: Record<string, string> = {};
+  for (const [k, v] of req.query) qs[k] = qs[k] !== undefined ? `${qs[k]},${v}` : v;
+  const textual = TEXTUAL.test(req.headers["content-type"] ?? "");
+  const now = new Date();
+  const requestId = randomBytes(16).toString("hex").replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, "$1-$2-$3-$4-$5");
+  const event = {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: where.path,
+    rawQueryString: req.rawQuery,
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(req.query.length ? { queryStringParameters: qs } : {}),
+    requestContext: {
+      accountId: "anonymous",
+      apiId: where.urlId,
+      domainName: req.headers.host ?? "",
+      domainPrefix: where.urlId,
+      http: { method: req.method, path: where.path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: req.headers["user-agent"] ?? "" },
+      requestId,
+      routeKey: "$default",
+      stage: "$default",
+      time: clfTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(req.body.length ? { body: textual ? req.body.toString("utf8") : req.body.toString("base64") } : {}),
+    isBase64Encoded: req.body.length > 0 && !textual,
+  };
+  const executor = executorOf(metadata);
+  if (!executor) return text(500, "Internal Server Error");
+  let result;
+  try {
+    result = await executor.invoke({
+      scope,
+      config,
+      code,
+      version,
+      invokedArn: functionArn(scope, entry.name, entry.qualifier),
+      payload: Buffer.from(JSON.stringify(event)),
+      ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
+      endpoint: `http://127.0.0.1:${/:(\d+)$/.exec(req.headers.host ?? "")?.[1] ?? "4566"}`,
+      requestId,
+    });
+  } catch {
+    return text(429, "Rate Exceeded.", corsHeaders(cfg, origin));
+  }
+  const cors = corsHeaders(cfg, origin);
+  if (result.functionError) return text(502, "Internal Server Error", { ...cors, "x-amzn-requestid": requestId });
+  let value: unknown;
+  try {
+    value = JSON.parse(result.payload.toString("utf8") || "null");
+  } catch {
+    return text(502, "Internal Server Error", cors);
+  }
+  // AWS's mapping: an object with statusCode is a response; anything else is a JSON 200 body.
+  if (value && typeof value === "object" && !Array.isArray(value) && "statusCode" in value) {
+    const r = value as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+    const out: Record<string, string> = { "content-type": "application/json", ...cors, "x-amzn-requestid": requestId };
+    for (const [k, v] of Object.entries(r.headers ?? {})) out[k.toLowerCase()] = String(v);
+    if (r.cookies?.length) out["set-cookie"] = r.cookies.join(", ");
+    const body = r.body === undefined ? "" : r.isBase64Encoded ? Buffer.from(r.body, "base64") : String(r.body);
+    return { status: r.statusCode, headers: out, body };
+  }
+  return { status: 200, headers: { "content-type": "application/json", ...cors, "x-amzn-requestid": requestId }, body: typeof value === "string" ? value : JSON.stringify(value) };
+}
+
+export const functionUrlHook: WebsiteHook = {
+  pathPrefix: PREFIX,
+  readsBody: true,
+  matches: (req) => req.path.startsWith(PREFIX) || HOST.test(req.headers.host ?? ""),
+  serve,
+};
