@@ -127,6 +127,10 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     setCredentialUseRecorder: (recorder) => {
       runtime.recordCredentialUse = recorder;
     },
+    addAuditSink: (sink) => {
+      runtime.audit.add(sink);
+      return () => runtime.audit.delete(sink);
+    },
   };
   for (const svc of registry.all()) await svc.definition.start?.(serviceRuntime);
   const gateway = new Gateway(runtime, registry);

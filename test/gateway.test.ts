@@ -173,8 +173,8 @@ describe("AWS's errors for bad requests", () => {
 
   it("names the operation in 501 NotImplemented for a modelled but unimplemented operation", async () => {
     const url = new URL(n.endpoint);
-    const body = "Action=ListQueues&Version=2012-11-05";
-    const signed = await signer("sqs").sign({
+    const body = "Action=DescribeInstances&Version=2016-11-15";
+    const signed = await signer("ec2").sign({
       method: "POST",
       protocol: "http:",
       hostname: url.hostname,
@@ -187,7 +187,7 @@ describe("AWS's errors for bad requests", () => {
     expect(res.status).toBe(501);
     const text = await res.text();
     expect(text).toContain("<Code>NotImplemented</Code>");
-    expect(text).toContain("ListQueues");
+    expect(text).toContain("DescribeInstances");
   });
 
   it("says which service is not available for an unknown signing name", async () => {

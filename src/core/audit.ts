@@ -4,6 +4,7 @@
  * summarised, so a sink can keep records without keeping credentials or payloads.
  */
 import type { ServiceModel, Shape } from "../protocol/model.js";
+import type { Principal } from "./service.js";
 
 export interface AuditRecord {
   time: string;
@@ -17,6 +18,11 @@ export interface AuditRecord {
   parameters?: Record<string, unknown>;
   status: number;
   errorCode?: string;
+  errorMessage?: string;
+  /** Who called (CloudTrail's userIdentity). */
+  principal?: Principal;
+  userAgent?: string;
+  accessKeyId?: string;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

@@ -85,6 +85,7 @@ export class Gateway {
     let inputForAudit: Record<string, unknown> | undefined;
     let status = 500;
     let errorCode: string | undefined;
+    let errorMessage: string | undefined;
     // The request as operations see it (S3: path-style), for the service's HTTP hooks.
     let hookWire: WireRequest = wire;
     let formUpload: FormUpload | undefined;
@@ -212,6 +213,7 @@ export class Gateway {
       const wireError = toWireError(err, this.runtime);
       status = wireError.status;
       errorCode = wireError.code;
+      errorMessage = wireError.message;
       if (res.headersSent) {
         // The failure came while streaming a response body: all that is honest is to cut it off.
         res.destroy();
@@ -243,6 +245,10 @@ export class Gateway {
           parameters: routed && opName && inputForAudit ? redactInput(routed.service.model(), opName, inputForAudit) : undefined,
           status,
           errorCode,
+          ...(errorMessage !== undefined ? { errorMessage } : {}),
+          ...(ctx ? { principal: ctx.principal } : {}),
+          ...(req.headers["user-agent"] !== undefined ? { userAgent: String(req.headers["user-agent"]) } : {}),
+          accessKeyId: ctx && ctx.principal.type !== "anonymous" ? ctx.principal.accessKeyId : undefined,
         };
         for (const sink of this.runtime.audit) {
           try {

@@ -54,6 +54,10 @@ export class ServiceRegistry {
       if (index.targetPrefix) {
         this.targets.set(index.targetPrefix, svc);
         this.shapeNames.set(index.targetPrefix, svc);
+        // A namespaced prefix (CloudTrail's com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101)
+        // is also sent bare by newer SDKs.
+        const bare = index.targetPrefix.slice(index.targetPrefix.lastIndexOf(".") + 1);
+        if (bare !== index.targetPrefix && !this.targets.has(bare)) this.targets.set(bare, svc);
       }
       if (index.manifest.pathPrefix) this.prefixed.push(svc);
       else if (!this.signing.has(index.signingName)) this.signing.set(index.signingName, svc);

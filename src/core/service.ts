@@ -7,6 +7,7 @@ import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 import type { BlobStore, MetadataStore, Scope } from "../storage/types.js";
 import type { IdentityStore } from "./identity.js";
+import type { AuditSink } from "./audit.js";
 import type { PolicyDecider } from "./authorization.js";
 import type { WireRequest, WireResponse } from "../protocol/types.js";
 import type { Readable } from "node:stream";
@@ -247,6 +248,8 @@ export interface ServiceRuntime {
   logger: Logger;
   /** Service-to-service deliveries: services that own ARNs register their targets here at start. */
   bus: DeliveryBus;
+  /** CloudTrail registers here to receive the audit record of every request; returns a remover. */
+  addAuditSink(sink: AuditSink): () => void;
 }
 
 /** Helper to keep handler maps typed against a service's generated operation map. */

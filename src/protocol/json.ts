@@ -321,7 +321,9 @@ export const jsonCodec: ProtocolCodec = {
     const dot = target.lastIndexOf(".");
     const prefix = dot >= 0 ? target.slice(0, dot) : "";
     const name = target.slice(dot + 1);
-    if (model.metadata.targetPrefix && prefix !== model.metadata.targetPrefix) return undefined;
+    const expected = model.metadata.targetPrefix;
+    // A namespaced prefix may also be sent bare (CloudTrail_20131101 for com.amazonaws...CloudTrail_20131101).
+    if (expected && prefix !== expected && !expected.endsWith(`.${prefix}`)) return undefined;
     return Object.hasOwn(model.operations, name) ? name : undefined;
   },
 
