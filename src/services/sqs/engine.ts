@@ -168,6 +168,7 @@ export class ScopeState {
 export class SqsEngine {
   readonly writer: Writer;
   private scopes = new Map<string, Promise<ScopeState>>();
+  /** FIFO sequence numbers grow across restarts: seeded from real time (an id, not a clock reading). */
   private seqBase = BigInt(Date.now()) * 1_000_000n;
 
   constructor(
@@ -301,6 +302,7 @@ export class SqsEngine {
       const due = q.nextDue(t);
       const until = Math.min(deadlineMs, due ?? Infinity);
       timer = setTimeout(done, Math.max(0, until - t));
+      timer.unref();
     });
   }
 }

@@ -70,7 +70,7 @@ async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery)
       ...(d.messageDeduplicationId !== undefined ? { MessageDeduplicationId: d.messageDeduplicationId } : {}),
     },
     runtime.clock.nowMs(),
-    d.sender.servicePrincipal ? "AIDAIT2UOQQY3AUEKVGXU" : d.sender.account,
+    d.sender.servicePrincipal ?? d.sender.account,
   );
   return { messageId: r.MessageId };
 }

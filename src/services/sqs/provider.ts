@@ -3,24 +3,41 @@
  * (delays, attributes with AWS's MD5s, batches with per-entry failures, long polling woken by
  * sends, visibility, receipt handles), FIFO ordering per group with deduplication, dead-letter
  * queues and message move tasks, tags, queue policies (AddPermission / RemovePermission).
+ * Served from an in-memory index over SQLite rows (engine.ts, store.ts); acknowledged sends and
+ * deletes are committed (group commit) before the response.
  *
  * ## Gaps
- * - KMS encryption attributes are recorded, not applied (messages sit in the data dir's SQLite).
- * - Message move tasks move every message at once; MaxNumberOfMessagesPerSecond is recorded only.
- * - FifoThroughputLimit and the per-queue in-flight limits (120,000 / 20,000) are not enforced.
- * - The query protocol routes and parses; its XML rendering of list members follows the JSON
- *   model's member names (older query-only clients may expect `Message`/`Attribute` names).
+ * - KMS encryption attributes are recorded and returned, not applied (messages sit in the data
+ *   dir's SQLite file); no KMS permissions are checked.
+ * - Message move tasks move every eligible message at once and end COMPLETED; the
+ *   MaxNumberOfMessagesPerSecond rate is recorded, not applied, so CancelMessageMoveTask only
+ *   ever finds finished tasks.
+ * - FifoThroughputLimit, the in-flight limits (120,000 standard / 20,000 FIFO → OverLimit) and
+ *   request throttling are not enforced.
+ * - Message attribute list values (StringListValues / BinaryListValues) are refused with
+ *   UnsupportedOperation (AWS documents them as reserved for future use).
+ * - The 256 KiB size limit is the classic one (AWS raised MaximumMessageSize to 1 MiB in 2025).
+ * - No CloudWatch AWS/SQS metrics yet.
  *
  * ## By design
  * - Queue URLs are `<endpoint>/<account>/<name>` with the endpoint the client used; the account
- *   in the URL picks the queue (cross-account access goes through the queue policy).
- * - A message deleted with a stale receipt handle of a standard queue is deleted if it is not in
- *   flight under a newer handle (AWS documents "might not be deleted"); FIFO queues reject stale
- *   handles once the message was received again.
+ *   in the URL picks the queue (another account's queue is reached through its queue policy).
+ * - Receipt handles are opaque base64 naming the queue, the message and the receive. A handle
+ *   from an earlier receive deletes a standard-queue message unless it is in flight again under
+ *   a newer handle (AWS: "might not be deleted"); FIFO queues and ChangeMessageVisibility reject
+ *   stale handles ("The receipt handle has expired").
+ * - Service deliveries (S3 notifications, SNS) need a queue policy allowing the service
+ *   principal, as on AWS; their SenderId is the service principal name.
+ * - Receives are persisted lazily (the commit after the response): a crash may make a message
+ *   received just before it visible again early, which at-least-once delivery allows.
  *
  * ## Client quirks
- * - JSON clients get the error shape's name and the query code in `x-amzn-query-error`, which
- *   SDK v3 and botocore surface as the error code (`AWS.SimpleQueueService.NonExistentQueue`).
+ * - JSON clients get the error shape's name (`__type`) and the query code in
+ *   `x-amzn-query-error`, which SDK v3 (`Code`) and botocore (`Error.Code`) surface:
+ *   `AWS.SimpleQueueService.NonExistentQueue`, `QueueAlreadyExists`, ...
+ * - Query-protocol clients (older SDKs and CLIs) use the pre-2023 parameter and element names
+ *   (`Attribute.N.Name`, `<Message>`, `SendMessageBatchRequestEntry.N`); models/overlays/sqs.json
+ *   gives them as `xmlName`.
  */
 import { createHash } from "node:crypto";
 import type { SqsOperations } from "../../generated/sqs.js";
