@@ -168,6 +168,25 @@ describe("stream records", () => {
   });
 });
 
+describe("retention", () => {
+  it("trims records after 24 hours and keeps numbering after them", async () => {
+    const arn = (await table("TblR1", "KEYS_ONLY"))!;
+    await ddb.send(new PutItemCommand({ TableName: "TblR1", Item: { pk: { S: "old" } } }));
+    const [old] = await readAll(arn);
+    const oldSeq = old!.dynamodb!.SequenceNumber!;
+    n.clock.advance(25 * 3600);
+    const shardId = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription!.Shards![0]!.ShardId!;
+    await vi.waitFor(async () => {
+      const e = await failure(streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shardId, ShardIteratorType: "AT_SEQUENCE_NUMBER", SequenceNumber: oldSeq })));
+      expect(e.name).toBe("TrimmedDataAccessException");
+    });
+    await ddb.send(new PutItemCommand({ TableName: "TblR1", Item: { pk: { S: "new" } } }));
+    const recs = await readAll(arn);
+    expect(recs.map((r) => r.dynamodb!.Keys!.pk!.S)).toEqual(["new"]);
+    expect(BigInt(recs[0]!.dynamodb!.SequenceNumber!) > BigInt(oldSeq)).toBe(true);
+  });
+});
+
 describe("boto3", () => {
   it("reads a stream with the dynamodbstreams client", async () => {
     const arn = (await table("TblB1", "NEW_IMAGE"))!;

@@ -56,7 +56,7 @@ export async function streamReader(metadata: MetadataStore, scope: Scope, stream
   return {
     meta,
     trimHorizon: async () => meta.trimmedThrough,
-    latest: () => lastSequenceNumber(metadata, ddb, meta),
+    latest: async () => (await lastSequenceNumber(metadata, ddb, meta)) ?? meta.trimmedThrough,
     async read(position, { limit, nowMs }) {
       const horizon = nowMs - STREAM_RETENTION_MS;
       const rows = await records.list({ ...(position !== undefined ? { after: position } : {}), limit });

@@ -17,7 +17,7 @@
  * last record). Records are kept 24 hours on the clock; a disabled stream is forgotten 24 hours
  * after its last record.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { MetadataStore, Scope, Table } from "../../storage/types.js";
 import { itemSize } from "./item-size.js";
 import {
@@ -110,8 +110,9 @@ export function streamArnFor(tableArn: string, label: string): string {
   return `${tableArn}/stream/${label}`;
 }
 
-function shardIdFor(createdMs: number): string {
-  return `shardId-${String(createdMs).padStart(20, "0")}-${randomBytes(4).toString("hex")}`;
+/** Deterministic per stream, so concurrent first sightings of a stream agree on its shard. */
+function shardIdFor(createdMs: number, streamArn: string): string {
+  return `shardId-${String(createdMs).padStart(20, "0")}-${createHash("sha256").update(streamArn).digest("hex").slice(0, 8)}`;
 }
 
 /** The StreamMeta for a table's current stream (not stored). */
@@ -127,7 +128,7 @@ export function metaFromTable(table: TableRecord, nowMs: number): StreamMeta | u
     KeySchema: table.KeySchema,
     StreamViewType: (table.StreamSpecification?.StreamViewType as StreamViewType | undefined) ?? "NEW_AND_OLD_IMAGES",
     createdMs,
-    shardId: shardIdFor(createdMs),
+    shardId: shardIdFor(createdMs, table.LatestStreamArn),
   };
 }
 
@@ -168,7 +169,8 @@ async function recordChange(change: ItemChange, ctx: { tx: Pick<MetadataStore, "
   const meta = await ensureStream(ctx.tx, ctx.scope, table, ctx.nowMs);
   if (!meta) return;
   const records = recordsTable(ctx.tx, ctx.scope, meta);
-  const last = await lastSequenceNumber(ctx.tx, ctx.scope, meta);
+  // After retention trimmed everything, numbering continues past the trimmed records.
+  const last = (await lastSequenceNumber(ctx.tx, ctx.scope, meta)) ?? meta.trimmedThrough;
   const next = last === undefined ? FIRST_SEQUENCE_NUMBER : (BigInt(last) + 1n).toString();
   const images = imagesFor(meta.StreamViewType, change);
   // SizeBytes: the record's key and images as DynamoDB sizes items.
