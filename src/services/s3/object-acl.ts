@@ -10,6 +10,13 @@
  * to AllUsers / AuthenticatedUsers are left out under IgnorePublicAcls, and setting them is
  * refused under BlockPublicAcls (AccessDenied). Under BucketOwnerEnforced, PutObjectAcl and any
  * ACL header other than bucket-owner-full-control answer AccessControlListNotSupported.
+ *
+ * ## Gaps
+ * - Access is decided by the grants of the key's current version, also for requests naming a
+ *   versionId.
+ * - Object ownership does not change who may act: a bucket owner's own IAM decides for objects
+ *   another account wrote (AWS keeps such objects from the bucket owner unless granted).
+ * - LogDelivery grants and object WRITE grants grant nothing (WRITE means nothing on objects in AWS).
  */
 import { ServiceError } from "../../core/errors.js";
 import type { AuthorizationFacts, RequestContext } from "../../core/service.js";

@@ -15,6 +15,19 @@
  * - A retention may always be extended; shortening or removing it (or COMPLIANCE -> GOVERNANCE)
  *   is refused under COMPLIANCE and needs the bypass under GOVERNANCE.
  * - Creating a delete marker (DeleteObject without a version id) is always allowed.
+ * - Versioning cannot be suspended on a bucket with Object Lock (InvalidBucketState).
+ *
+ * ## Gaps
+ * - PutObject / CopyObject / CreateMultipartUpload with lock headers need Content-MD5 or a
+ *   checksum (PutObject), as AWS asks; PutObjectRetention / PutObjectLegalHold bodies are not
+ *   required to carry one (the model does not hand their checksum header to handlers).
+ * - GetObject / HeadObject send the lock headers to anyone who may read the object (AWS only to
+ *   callers with s3:GetObjectRetention / s3:GetObjectLegalHold).
+ * - s3:BypassGovernanceRetention is required whenever the bypass header is sent, even when the
+ *   version turns out not to be locked.
+ * - MFA Delete: the flag is stored (PutBucketVersioning with MFADelete needs x-amz-mfa, and
+ *   GetBucketVersioning reports it); version deletes need an x-amz-mfa header while it is
+ *   Enabled, but the code in it is not checked.
  */
 import { ServiceError } from "../../core/errors.js";
 import type { AuthorizationFacts, RequestContext } from "../../core/service.js";
