@@ -121,6 +121,9 @@ describe("sending", () => {
     await expect(
       ses.send(new SendEmailCommand({ Source: "sender@example.com", Destination: { ToAddresses: ["user@elsewhere.com"] }, Message: { Subject: { Data: "s" }, Body: { Text: { Data: "b" } } } })),
     ).rejects.toMatchObject({ name: "MessageRejected", message: expect.stringContaining("user@elsewhere.com") });
+    await expect(
+      ses.send(new SendEmailCommand({ Source: "sender@example.com", Destination: { ToAddresses: ["not-an-address"] }, Message: { Subject: { Data: "s" }, Body: { Text: { Data: "b" } } } })),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue", message: "Missing final '@domain'" });
     expect(await mailbox()).toEqual([]);
     // a domain identity verifies every address in it
     const ok = await ses.send(

@@ -40,6 +40,7 @@ import {
   RenderError,
   unverifiedMessage,
   verificationToken,
+  bareAddress,
   type Outgoing,
   type SendEnv,
 } from "./sending.js";
@@ -92,6 +93,7 @@ async function send(ctx: RequestContext, msg: Outgoing): Promise<string> {
   const all = [...msg.to, ...msg.cc, ...msg.bcc];
   if (all.length === 0) throw new ServiceError(SesErrors.MessageRejected, "Missing final '@domain'");
   if (all.length > MAX_RECIPIENTS) throw new ServiceError(SesErrors.MessageRejected, `Recipient count exceeds ${MAX_RECIPIENTS}.`);
+  for (const a of [msg.from, ...all]) if (!bareAddress(a).includes("@")) throw invalid("Missing final '@domain'");
   const account = await accountOf(ctx.storage.metadata, ctx);
   if (!account.sendingEnabled) throw new ServiceError(SesErrors.AccountSendingPausedException);
   await requireConfigSet(ctx, msg.configurationSetName);

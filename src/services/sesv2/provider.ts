@@ -30,6 +30,7 @@ import {
   RenderError,
   unverifiedMessage,
   verificationToken,
+  bareAddress,
   type Outgoing,
   type SendEnv,
 } from "../ses/sending.js";
@@ -80,6 +81,7 @@ async function send(ctx: RequestContext, msg: Outgoing): Promise<string> {
   if (all.length === 0) throw bad("Missing final '@domain'");
   if (all.length > 50) throw new ServiceError(Sesv2Errors.MessageRejected, "Recipient count exceeds 50.");
   if (!msg.from) throw bad("Missing required parameter FromEmailAddress.");
+  for (const a of [msg.from, ...all]) if (!bareAddress(a).includes("@")) throw bad("Missing final '@domain'");
   const account = await accountOf(ctx.storage.metadata, ctx);
   if (!account.sendingEnabled) throw new ServiceError(Sesv2Errors.SendingPausedException, "Account sending is disabled.");
   if (msg.configurationSetName !== undefined) {
