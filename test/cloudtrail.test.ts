@@ -1,6 +1,7 @@
 /** CloudTrail through SDK v3, the AWS CLI and boto3: Event history of every call, redaction, trails. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type LookupAttributeKey,
   AddTagsCommand,
   CloudTrailClient,
   CreateTrailCommand,
@@ -35,7 +36,7 @@ afterAll(async () => {
   await n.stop();
 });
 
-const lookup = async (key: string, value: string) =>
+const lookup = async (key: LookupAttributeKey, value: string) =>
   (await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: key, AttributeValue: value }] }))).Events ?? [];
 
 describe("Event history", () => {
