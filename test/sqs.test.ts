@@ -25,6 +25,7 @@ import {
   TagQueueCommand,
   UntagQueueCommand,
 } from "@aws-sdk/client-sqs";
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { Nimbus } from "../src/index.js";
@@ -458,6 +459,66 @@ describe("policies and deliveries", () => {
     const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5 }));
     const event = JSON.parse(r.Messages![0]!.Body!) as { Records: { eventName: string; s3: { object: { key: string } } }[] };
     expect(event.Records[0]).toMatchObject({ eventName: "ObjectCreated:Put", s3: { object: { key: "video.mp4" } } });
+  });
+});
+
+describe("service deliveries and IAM users", () => {
+  it("the bus delivers to a FIFO queue as SNS does (policy on sns.amazonaws.com, group, dedup id, attributes)", async () => {
+    const url = await queue("from-topic.fifo", { FifoQueue: "true" });
+    const arn = (await attrs(url, ["QueueArn"])).QueueArn!;
+    const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:events.fifo`;
+    const delivery = {
+      body: "order placed",
+      attributes: { kind: { DataType: "String", StringValue: "order" } },
+      messageGroupId: "customer-1",
+      messageDeduplicationId: "evt-1",
+      sender: { servicePrincipal: "sns.amazonaws.com", account: ACCOUNT, sourceArn: topicArn },
+    };
+    await expect(n.bus.deliver(arn, delivery)).rejects.toMatchObject({ code: "AccessDeniedException" });
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: arn, Condition: { ArnEquals: { "aws:SourceArn": topicArn } } }],
+    };
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }));
+    const first = await n.bus.deliver(arn, delivery);
+    const again = await n.bus.deliver(arn, delivery);
+    expect(again.messageId).toBe(first.messageId);
+    await expect(n.bus.deliver(arn, { ...delivery, sender: { ...delivery.sender, sourceArn: `arn:aws:sns:us-east-1:${ACCOUNT}:other.fifo` } })).rejects.toMatchObject({
+      code: "AccessDeniedException",
+    });
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }));
+    expect(r.Messages).toHaveLength(1);
+    expect(r.Messages![0]).toMatchObject({
+      MessageId: first.messageId,
+      Body: "order placed",
+      MessageAttributes: { kind: { DataType: "String", StringValue: "order" } },
+      Attributes: { MessageGroupId: "customer-1", MessageDeduplicationId: "evt-1", SenderId: "sns.amazonaws.com" },
+    });
+    await expect(n.bus.deliver(`arn:aws:sqs:us-east-1:${ACCOUNT}:missing`, delivery)).rejects.toMatchObject({ code: "QueueDoesNotExist" });
+  });
+
+  it("IAM users need sqs:SendMessage for SendMessageBatch and are denied what their policy leaves out", async () => {
+    const url = await queue("iam-q");
+    const arn = (await attrs(url, ["QueueArn"])).QueueArn!;
+    const iam = new IAMClient(sdkConfig(n));
+    await iam.send(new CreateUserCommand({ UserName: "producer" }));
+    const policy = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: "send-only",
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sqs:SendMessage", "sqs:GetQueueUrl"], Resource: arn }] }),
+      }),
+    );
+    await iam.send(new AttachUserPolicyCommand({ UserName: "producer", PolicyArn: policy.Policy!.Arn! }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "producer" }))).AccessKey!;
+    const producer = new SQSClient({ ...sdkConfig(n), credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
+    expect((await producer.send(new GetQueueUrlCommand({ QueueName: "iam-q" }))).QueueUrl).toBe(url);
+    await producer.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: [{ Id: "a", MessageBody: "by user" }] }));
+    await expect(producer.send(new ReceiveMessageCommand({ QueueUrl: url }))).rejects.toMatchObject({
+      Code: "AccessDenied",
+      message: expect.stringContaining("is not authorized to perform: sqs:ReceiveMessage on resource: " + arn),
+    });
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MessageSystemAttributeNames: ["SenderId"] }));
+    expect(r.Messages?.[0]?.Attributes?.SenderId).toMatch(/^AIDA/);
   });
 });
 
