@@ -18,7 +18,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import type { BlobInfo, BlobStore } from "./types.js";
+import type { BlobInfo, BlobStore, PutOptions } from "./types.js";
 import type { Durability } from "./sqlite-metadata-store.js";
 
 export interface FileBlobStoreOptions {
@@ -104,20 +104,20 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  put(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo> {
+  put(source: Readable | Buffer | Uint8Array | string, options?: PutOptions): Promise<BlobInfo> {
     if (this.closed) return Promise.reject(new Error("blob store is closed"));
-    const p = this.doPut(source);
+    const p = this.doPut(source, options?.digests !== false);
     this.inFlight.add(p);
     const forget = () => this.inFlight.delete(p);
     p.then(forget, forget);
     return p;
   }
 
-  private async doPut(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo> {
+  private async doPut(source: Readable | Buffer | Uint8Array | string, digests: boolean): Promise<BlobInfo> {
     const id = randomBytes(16).toString("hex");
     const tmp = join(this.tmpDir, id);
-    const md5 = createHash("md5");
-    const sha256 = createHash("sha256");
+    const md5 = digests ? createHash("md5") : undefined;
+    const sha256 = digests ? createHash("sha256") : undefined;
     let size = 0;
     let fh: FileHandle | undefined;
     try {
@@ -135,8 +135,8 @@ export class FileBlobStore implements BlobStore {
               : undefined;
         if (!buf) throw new TypeError("blob source produced a chunk that is neither bytes nor a string");
         if (buf.length === 0) continue;
-        md5.update(buf);
-        sha256.update(buf);
+        md5?.update(buf);
+        sha256?.update(buf);
         size += buf.length;
         batch.push(buf);
         batchBytes += buf.length;
@@ -160,7 +160,7 @@ export class FileBlobStore implements BlobStore {
       throw err;
     }
     await this.syncDir(this.shardDir(id.slice(0, 2)));
-    return { id, size, md5: md5.digest("hex"), sha256: sha256.digest("hex") };
+    return { id, size, md5: md5?.digest("hex") ?? "", sha256: sha256?.digest("hex") ?? "" };
   }
 
   get(id: string, range?: { start: number; end: number }): Readable {

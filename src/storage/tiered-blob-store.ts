@@ -19,7 +19,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { FileBlobStore } from "./file-blob-store.js";
 import type { Durability } from "./sqlite-metadata-store.js";
-import type { BlobInfo, BlobStore } from "./types.js";
+import type { BlobInfo, BlobStore, PutOptions } from "./types.js";
 
 export interface TieredBlobStoreOptions {
   durability?: Durability;
@@ -81,11 +81,12 @@ export class TieredBlobStore implements BlobStore {
     return new TieredBlobStore(files, options);
   }
 
-  async put(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo> {
+  async put(source: Readable | Buffer | Uint8Array | string, options?: PutOptions): Promise<BlobInfo> {
     if (this.closed) throw new Error("blob store is closed");
+    const digests = options?.digests !== false;
     if (typeof source === "string" || source instanceof Uint8Array) {
       const data = toBuffer(source);
-      return data.length <= this.limit ? this.putRow(data) : this.files.put(data);
+      return data.length <= this.limit ? this.putRow(data, digests) : this.files.put(data, options);
     }
     // A stream: read until it ends (a row) or passes the limit (a file, head first).
     const head: Buffer[] = [];
@@ -94,7 +95,7 @@ export class TieredBlobStore implements BlobStore {
     try {
       for (;;) {
         const next = (await iterator.next()) as IteratorResult<unknown>;
-        if (next.done) return await this.putRow(Buffer.concat(head, size));
+        if (next.done) return await this.putRow(Buffer.concat(head, size), digests);
         const buf = toBuffer(next.value);
         head.push(buf);
         size += buf.length;
@@ -116,17 +117,17 @@ export class TieredBlobStore implements BlobStore {
       { objectMode: false },
     );
     try {
-      return await this.files.put(rest);
+      return await this.files.put(rest, options);
     } catch (err) {
       if (!source.destroyed) source.destroy();
       throw err;
     }
   }
 
-  private async putRow(data: Buffer): Promise<BlobInfo> {
+  private async putRow(data: Buffer, digests: boolean): Promise<BlobInfo> {
     const id = "s" + randomBytes(16).toString("hex");
-    const md5 = createHash("md5").update(data).digest("hex");
-    const sha256 = createHash("sha256").update(data).digest("hex");
+    const md5 = digests ? createHash("md5").update(data).digest("hex") : "";
+    const sha256 = digests ? createHash("sha256").update(data).digest("hex") : "";
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ id, data, resolve, reject });
       this.scheduleFlush();

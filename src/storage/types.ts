@@ -70,10 +70,18 @@ export interface MetadataStore {
 export interface BlobInfo {
   id: string;
   size: number;
-  /** Hex MD5 of the content, computed while it was written. */
+  /** Hex MD5 of the content, computed while it was written ("" when put with `digests: false`). */
   md5: string;
-  /** Hex SHA-256 of the content, computed while it was written. */
+  /** Hex SHA-256 of the content, computed while it was written ("" when put with `digests: false`). */
   sha256: string;
+}
+
+export interface PutOptions {
+  /**
+   * Whether to compute the MD5 and SHA-256 of the bytes (default true). Callers that verify
+   * their bytes otherwise (S3's authenticated encryption) skip the two hashes on large writes.
+   */
+  digests?: boolean;
 }
 
 export interface BlobStore {
@@ -81,7 +89,7 @@ export interface BlobStore {
    * Store the bytes and return their id once they are durable (written to a temporary file,
    * fsynced, renamed into place, directory fsynced). A failed or aborted source leaves nothing.
    */
-  put(source: Readable | Buffer | Uint8Array | string): Promise<BlobInfo>;
+  put(source: Readable | Buffer | Uint8Array | string, options?: PutOptions): Promise<BlobInfo>;
   /**
    * Read the blob, or the inclusive byte range [start, end]. The stream emits "ready" once the
    * blob is open (before any data) or "error" (code ENOENT when there is no such blob).

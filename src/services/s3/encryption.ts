@@ -27,6 +27,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import type { RequestContext } from "../../core/service.js";
 import { ServiceError } from "../../core/errors.js";
 import { S3ObjectErrors } from "./errors-objects.js";
+import { Md5Job } from "./md5-worker.js";
 
 /** Plaintext bytes per sealed chunk. */
 export const CHUNK = 64 * 1024;
@@ -373,6 +374,8 @@ export class EncryptStream extends Transform {
   private filled = 0;
   private index = 0;
   private readonly md5 = createHash("md5");
+  /** Large bodies: the MD5 is computed by a worker thread meanwhile (md5-worker.ts). */
+  private readonly job: Md5Job | undefined;
   /** Hex MD5 of the plaintext, once the stream has ended. */
   md5Hex: string | undefined;
   size = 0;
@@ -380,9 +383,16 @@ export class EncryptStream extends Transform {
   constructor(
     private readonly key: Buffer,
     prefix: NoncePrefix,
+    options: { offloadMd5?: boolean } = {},
   ) {
     super({ highWaterMark: 4 * RECORD });
     this.prefix = Buffer.from(prefix, "base64");
+    if (options.offloadMd5) this.job = new Md5Job();
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.job?.abort();
+    cb(err);
   }
 
   private seal(plain: Buffer): void {
@@ -394,7 +404,8 @@ export class EncryptStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.md5.update(chunk);
+    if (this.job) this.job.update(chunk);
+    else this.md5.update(chunk);
     this.size += chunk.length;
     let off = 0;
     if (this.filled > 0) {
@@ -415,13 +426,25 @@ export class EncryptStream extends Transform {
       chunk.copy(this.pending, 0, off);
       this.filled = chunk.length - off;
     }
-    cb();
+    const wait = this.job?.room();
+    if (wait) wait.then(() => cb(), cb);
+    else cb();
   }
 
   override _flush(cb: TransformCallback): void {
     if (this.filled > 0) this.seal(this.pending.subarray(0, this.filled));
-    this.md5Hex = this.md5.digest("hex");
-    cb();
+    if (!this.job) {
+      this.md5Hex = this.md5.digest("hex");
+      cb();
+      return;
+    }
+    this.job.digest().then(
+      (hex) => {
+        this.md5Hex = hex;
+        cb();
+      },
+      (e: Error) => cb(e),
+    );
   }
 }
 

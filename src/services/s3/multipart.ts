@@ -197,11 +197,13 @@ async function storeStream(
   hasher.on("error", () => undefined);
   link(body, hasher);
   // Encrypted on the way to the blob store (encryption.ts); the ETag is the plaintext's MD5.
-  const sealer = seal ? link(hasher, new EncryptStream(seal.dataKey, seal.nonce)) : undefined;
+  // Bodies of 1 MiB or more (or of unknown length) have their MD5 computed by a worker thread.
+  const offloadMd5 = opts.expectedSize === undefined || opts.expectedSize >= 1024 * 1024;
+  const sealer = seal ? link(hasher, new EncryptStream(seal.dataKey, seal.nonce, { offloadMd5 })) : undefined;
   sealer?.on("error", () => undefined);
   let info: BlobInfo;
   try {
-    info = await ctx.storage.blobs.put(sealer ?? hasher);
+    info = await ctx.storage.blobs.put(sealer ?? hasher, sealer ? { digests: false } : undefined);
   } catch (e) {
     if (isServiceError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
