@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { LambdaClient, CreateFunctionCommand, InvokeCommand, PutFunctionConcurrencyCommand, PublishVersionCommand, UpdateFunctionConfigurationCommand, AddPermissionCommand } from "@aws-sdk/client-lambda";
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, PutBucketNotificationConfigurationCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import type { Nimbus } from "../src/index.js";
 import { awsCli, boto3, sdkConfig, startTestNimbus } from "./helpers.js";
 import { ECHO_JS, executionRole, zip } from "./lambda-helpers.js";
@@ -174,6 +175,19 @@ describe("limits", () => {
     await expect(lambda.send(new InvokeCommand({ FunctionName: "echo", Payload: Buffer.from("{not json") }))).rejects.toMatchObject({ name: "InvalidRequestContentException", $metadata: { httpStatusCode: 400 } });
     expect((await lambda.send(new InvokeCommand({ FunctionName: "echo", InvocationType: "DryRun" }))).StatusCode).toBe(204);
     await expect(lambda.send(new InvokeCommand({ FunctionName: "nope" }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("publishes AWS/Lambda metrics to CloudWatch", async () => {
+    await drain();
+    const cw = new CloudWatchClient(sdkConfig(n));
+    const stat = async (metric: string, fn: string) => {
+      const r = await cw.send(new GetMetricStatisticsCommand({ Namespace: "AWS/Lambda", MetricName: metric, Dimensions: [{ Name: "FunctionName", Value: fn }], StartTime: new Date(n.clock.nowMs() - 3_600_000), EndTime: new Date(n.clock.nowMs() + 60_000), Period: 3600, Statistics: ["Sum", "SampleCount"] }));
+      return r.Datapoints?.reduce((a, d) => a + (d.Sum ?? 0), 0) ?? 0;
+    };
+    expect(await stat("Invocations", "echo")).toBeGreaterThanOrEqual(2);
+    expect(await stat("Errors", "thrower")).toBeGreaterThanOrEqual(1);
+    expect(await stat("Throttles", "zero")).toBeGreaterThanOrEqual(1);
+    expect(await stat("Duration", "echo")).toBeGreaterThan(0);
   });
 
   it("runs a published version by qualifier", async () => {

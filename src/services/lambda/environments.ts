@@ -19,6 +19,7 @@ import { ServiceError } from "../../core/errors.js";
 import { issueCredentials } from "../sts/credentials.js";
 import { getRoleByArn } from "../iam/principals.js";
 import { appendLogEvents } from "../logs/ingest.js";
+import { MetricStore } from "../cloudwatch/store.js";
 import { extractedCode } from "./code.js";
 import { LambdaErrors } from "./errors.js";
 import type { CodeRef, FunctionConfiguration } from "./store.js";
@@ -444,6 +445,7 @@ export class Executor {
   async invoke(spec: InvokeSpec): Promise<InvokeResult> {
     const cfg = spec.config;
     if (spec.reservedConcurrency !== undefined && this.concurrency(spec.scope, cfg.FunctionName!) >= spec.reservedConcurrency) {
+      this.recordMetrics(spec, { Throttles: 1 });
       throw new ServiceError(LambdaErrors.TooManyRequestsException, "Rate Exceeded.", { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User" });
     }
     const key = `${spec.scope.account}:${spec.scope.region}:${cfg.FunctionName}:${spec.version}:${cfg.RevisionId}`;
@@ -489,6 +491,7 @@ export class Executor {
     const initLines = cold ? pool.initLines.splice(0) : [];
     const report = this.reportLines(id, spec, lines, durationMs, cold ? env.initDurationMs : undefined, pool.maxRssKb, initLines);
     this.writeLogs(spec, env.logStream, report);
+    this.recordMetrics(spec, { Invocations: 1, Errors: result.functionError ? 1 : 0, Duration: durationMs, ConcurrentExecutions: this.concurrency(spec.scope, cfg.FunctionName!) + 1 });
     return { requestId: id, payload: result.payload, ...(result.functionError ? { functionError: result.functionError } : {}), log: report.join("\n") + "\n" };
   }
 
@@ -527,6 +530,33 @@ export class Executor {
     }
   }
 
+  /**
+   * AWS/Lambda metrics (Invocations, Errors, Duration, Throttles, ConcurrentExecutions) by
+   * FunctionName, and by Resource for a qualified invocation, written to CloudWatch with the logs.
+   */
+  private recordMetrics(spec: InvokeSpec, values: Partial<Record<"Invocations" | "Errors" | "Duration" | "Throttles" | "ConcurrentExecutions", number>>): void {
+    const name = spec.config.FunctionName!;
+    const key = `${spec.scope.account}:${spec.scope.region}`;
+    let batch = this.metricBatches.get(key);
+    if (!batch) {
+      batch = { scope: { account: spec.scope.account, region: spec.scope.region, service: "cloudwatch" }, points: [] };
+      this.metricBatches.set(key, batch);
+    }
+    const timestamp = new Date(this.runtime.clock.nowMs()).toISOString();
+    const qualifier = /:function:[^:]+:([^:]+)$/.exec(spec.invokedArn)?.[1];
+    const dimensionSets = [[{ Name: "FunctionName", Value: name }], ...(qualifier ? [[{ Name: "FunctionName", Value: name }, { Name: "Resource", Value: `${name}:${qualifier}` }]] : [])];
+    for (const [metric, value] of Object.entries(values)) {
+      const unit = metric === "Duration" ? "Milliseconds" : "Count";
+      for (const Dimensions of dimensionSets) batch.points.push({ metric: { Namespace: "AWS/Lambda", MetricName: metric, Dimensions }, point: { timestamp, unit, values: [value], storageResolution: 60 } });
+    }
+    if (!this.logTimer) {
+      this.logTimer = setTimeout(() => void this.flushLogs(), 50);
+      this.logTimer.unref();
+    }
+  }
+
+  private readonly metricBatches = new Map<string, { scope: Scope; points: { metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; point: { timestamp: string; unit: string; values: number[]; storageResolution: number } }[] }>();
+
   private readonly logBatches = new Map<string, { scope: Scope; group: string; stream: string; events: { timestamp: number; message: string }[] }>();
   private logTimer?: NodeJS.Timeout;
   private logChain: Promise<void> = Promise.resolve();
@@ -537,7 +567,12 @@ export class Executor {
     this.logTimer = undefined;
     const batches = [...this.logBatches.values()];
     this.logBatches.clear();
+    const metrics = [...this.metricBatches.values()];
+    this.metricBatches.clear();
     this.logChain = this.logChain.then(async () => {
+      for (const m of metrics) {
+        await new MetricStore(this.runtime.storage.metadata, m.scope).putData(m.points).catch((e: unknown) => this.runtime.logger.warn(`lambda metrics: ${String(e)}`));
+      }
       for (const b of batches) {
         // PutLogEvents' batch limits apply: 10,000 events per write.
         for (let i = 0; i < b.events.length; i += 10_000) {

@@ -14,7 +14,8 @@
  *   sqs:ReceiveMessage permission. Maximum concurrency is recorded, not applied.
  * - The function's /tmp is a private TMPDIR (not a mount at /tmp), and its size is not capped.
  * - Architectures are recorded, not emulated: code runs on the machine's architecture.
- * - CloudWatch metrics (Invocations, Errors, Duration, Throttles) are not published yet.
+ * - Metrics: Invocations, Errors, Duration, Throttles and ConcurrentExecutions by FunctionName
+ *   (and Resource when qualified); no per-account aggregates, DeadLetterErrors or IteratorAge.
  * - Resource policies are evaluated for service triggers by Nimbus's own statement matcher
  *   (principal, action, resource, aws:SourceArn / aws:SourceAccount conditions).
  *
