@@ -538,16 +538,25 @@ export async function transition(env: AlarmEnv, a: AlarmRecord, ev: Evaluation, 
   if (depth < 5) await reevaluateParents(env, a.AlarmName, depth + 1);
 }
 
+/** The index of composite rules: `<child>\u0001<parent>` for every alarm a composite rule names. */
+export const parentIndex = (env: Pick<AlarmEnv, "metadata" | "scope">) => env.metadata.table<Record<string, never>>(env.scope, "alarm-parents");
+
+/** Keep the parent index in step with a composite alarm's rule (undefined rule: the alarm is gone). */
+export async function indexComposite(env: Pick<AlarmEnv, "metadata" | "scope">, parent: string, oldRule: string | undefined, newRule: string | undefined): Promise<void> {
+  const children = (rule: string | undefined) => (rule === undefined ? new Set<string>() : ruleAlarms(parseAlarmRule(rule)));
+  const before = children(oldRule);
+  const after = children(newRule);
+  const t = parentIndex(env);
+  for (const c of before) if (!after.has(c)) await t.delete(`${c}\u0001${parent}`);
+  for (const c of after) if (!before.has(c)) await t.put(`${c}\u0001${parent}`, {});
+}
+
 /** Composite alarms whose rule names `child`. */
 export async function parentsOf(env: AlarmEnv, child: string): Promise<AlarmRecord[]> {
   const out: AlarmRecord[] = [];
-  for (const { value } of await alarmsTable(env).list()) {
-    if (value.type !== "CompositeAlarm") continue;
-    try {
-      if (ruleAlarms(parseAlarmRule(value.AlarmRule!)).has(child)) out.push(value);
-    } catch {
-      /* a stored rule always parses; skip defensively */
-    }
+  for (const { key } of await parentIndex(env).list({ prefix: `${child}\u0001` })) {
+    const parent = await alarmsTable(env).get(key.slice(child.length + 1));
+    if (parent?.type === "CompositeAlarm") out.push(parent);
   }
   return out;
 }

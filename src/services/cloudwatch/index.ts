@@ -37,6 +37,8 @@ async function evaluationPass(runtime: ServiceRuntime, st: EvaluatorState, force
       const page = await alarmsTable(env).list({ ...(after ? { after } : {}), limit: 1000 });
       for (let i = 0; i < page.length; i += SLICE) {
         if (st.stopped) return;
+        // A slice's alarms run side by side so their state writes share group commits.
+        const slice: Array<Promise<void>> = [];
         for (const { value: a } of page.slice(i, i + SLICE)) {
           if (a.type === "CompositeAlarm") {
             composites.push(a);
@@ -48,12 +50,9 @@ async function evaluationPass(runtime: ServiceRuntime, st: EvaluatorState, force
           const key = `${scope.account}/${scope.region}/${a.AlarmName}`;
           if (!force && st.lastRun.get(key) === slot) continue;
           st.lastRun.set(key, slot);
-          try {
-            await evaluateAlarm(env, a);
-          } catch (e) {
-            runtime.logger.warn(`cloudwatch alarm ${a.AlarmName}: ${String(e)}`);
-          }
+          slice.push(evaluateAlarm(env, a).catch((e: unknown) => runtime.logger.warn(`cloudwatch alarm ${a.AlarmName}: ${String(e)}`)));
         }
+        await Promise.all(slice);
         await yieldToLoop();
       }
       if (page.length < 1000) break;

@@ -37,6 +37,7 @@ import {
   evaluateAlarm,
   historyTable,
   parentsOf,
+  indexComposite,
   parseAlarmRule,
   ruleAlarms,
   RuleError,
@@ -192,6 +193,7 @@ function historyAlarm(a: AlarmRecord): Record<string, unknown> {
 
 async function saveAlarm(ctx: RequestContext, next: AlarmRecord, existing: AlarmRecord | undefined): Promise<void> {
   await alarmsTable(env(ctx)).put(next.AlarmName, next);
+  if (next.type === "CompositeAlarm") await indexComposite(env(ctx), next.AlarmName, existing?.AlarmRule, next.AlarmRule);
   await addHistory(env(ctx), {
     AlarmName: next.AlarmName,
     AlarmType: next.type,
@@ -753,6 +755,7 @@ export const handlers: Partial<CloudwatchOperations> = {
       const t = tx.table<AlarmRecord>(ctx.scope, "alarms");
       for (const a of found) await t.delete(a.AlarmName);
     });
+    for (const a of found) if (a.type === "CompositeAlarm") await indexComposite(env(ctx), a.AlarmName, a.AlarmRule, undefined);
   },
 
   async TagResource(ctx, input) {
