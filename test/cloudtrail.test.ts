@@ -16,7 +16,8 @@ import {
   StartLoggingCommand,
   StopLoggingCommand,
 } from "@aws-sdk/client-cloudtrail";
-import { CreateBucketCommand, DeleteBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { gunzipSync } from "node:zlib";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import type { Nimbus } from "../src/index.js";
 import { awsCli, boto3, sdkConfig, startTestNimbus } from "./helpers.js";
@@ -142,6 +143,31 @@ describe("trails", () => {
     expect(t).toMatchObject({ Name: "main-trail", TrailARN: "arn:aws:cloudtrail:us-east-1:000000000000:trail/main-trail", S3BucketName: "trail-logs", IsMultiRegionTrail: true, IncludeGlobalServiceEvents: true });
     await expect(ct.send(new CreateTrailCommand({ Name: "main-trail", S3BucketName: "trail-logs" }))).rejects.toMatchObject({ name: "TrailAlreadyExistsException" });
     await expect(ct.send(new CreateTrailCommand({ Name: "-bad", S3BucketName: "trail-logs" }))).rejects.toMatchObject({ name: "InvalidTrailNameException" });
+  });
+
+  it("delivers gzipped log files to the bucket in AWS's key layout every five minutes", async () => {
+    await ct.send(new StartLoggingCommand({ Name: "main-trail" }));
+    await s3.send(new CreateBucketCommand({ Bucket: "audited-bucket" }));
+    await iam.send(new CreateUserCommand({ UserName: "trail-user" }));
+    n.clock.advance(301);
+    let keys: string[] = [];
+    for (let i = 0; i < 100 && keys.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      keys = ((await s3.send(new ListObjectsV2Command({ Bucket: "trail-logs", Prefix: "AWSLogs/" }))).Contents ?? []).map((o) => o.Key!);
+    }
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys[0]).toMatch(/^AWSLogs\/000000000000\/CloudTrail\/us-east-1\/\d{4}\/\d\d\/\d\d\/000000000000_CloudTrail_us-east-1_\d{8}T\d{4}Z_[0-9a-f]{16}\.json\.gz$/);
+    const records: Array<{ eventName: string }> = [];
+    for (const key of keys) {
+      const obj = await s3.send(new GetObjectCommand({ Bucket: "trail-logs", Key: key }));
+      expect(obj.ContentEncoding).toBe("gzip");
+      records.push(...(JSON.parse(gunzipSync(Buffer.from(await obj.Body!.transformToByteArray())).toString()) as { Records: Array<{ eventName: string }> }).Records);
+    }
+    const names = records.map((r) => r.eventName);
+    expect(names).toContain("CreateBucket");
+    expect(names).toContain("CreateUser");
+    expect((await ct.send(new GetTrailStatusCommand({ Name: "main-trail" }))).LatestDeliveryTime).toBeInstanceOf(Date);
+    await ct.send(new StopLoggingCommand({ Name: "main-trail" }));
   });
 
   it("starts and stops logging, keeps selectors and tags, deletes", async () => {

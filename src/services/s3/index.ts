@@ -15,11 +15,13 @@ import { LifecycleRunner } from "./lifecycle-runner.js";
 import type { AuthorizationFacts, RequestContext, ServiceRuntime } from "../../core/service.js";
 import { objectLockAuthorization, objectLockHandlers } from "./object-lock.js";
 import { objectAclAuthorization, objectAclHandlers, objectAclPolicy } from "./object-acl.js";
+import { registerServiceWrites } from "./service-writes.js";
 import { ReplicationRunner } from "./replication.js";
 import { accessPointFacts, accessPointPolicy } from "./access-points.js";
 
 /** Each Nimbus instance's replication runner (replication.ts). */
 const replicationRunners = new WeakMap<ServiceRuntime, ReplicationRunner>();
+const serviceWrites = new WeakMap<ServiceRuntime, () => void>();
 
 /** DeleteObject(s) with x-amz-bypass-governance-retention also need s3:BypassGovernanceRetention. */
 const withBypass =
@@ -67,12 +69,16 @@ export const s3 = defineService<S3Operations>({
     const replication = new ReplicationRunner(runtime);
     replicationRunners.set(runtime, replication);
     replication.start();
+    // Objects other services deliver (CloudTrail log files, ...): service-writes.ts.
+    serviceWrites.set(runtime, registerServiceWrites(runtime));
   },
   async stop(runtime) {
     await lifecycleRunners.get(runtime)?.stop();
     lifecycleRunners.delete(runtime);
     await replicationRunners.get(runtime)?.stop();
     replicationRunners.delete(runtime);
+    serviceWrites.get(runtime)?.();
+    serviceWrites.delete(runtime);
   },
   // S3's IAM actions differ from its operation names. Through an access point every operation is
   // also checked against the access point ARN and its policy (access-points.ts).
