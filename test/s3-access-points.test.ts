@@ -24,7 +24,7 @@ import {
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import type { Nimbus } from "../src/index.js";
-import { sdkConfig, startTestNimbus } from "./helpers.js";
+import { boto3, sdkConfig, startTestNimbus } from "./helpers.js";
 import { failure } from "./s3-objects-helpers.js";
 
 const ACCOUNT = "000000000000";
@@ -162,5 +162,27 @@ describe("S3 requests through an access point", () => {
     expect(denied.name).toBe("AccessDenied");
     // The bucket itself is still open to the user.
     await reader.send(new GetObjectCommand({ Bucket: "ap-bucket-4", Key: "secret" }));
+  });
+
+  it("works from boto3 (with *.localhost resolved to the loopback address)", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "ap-bucket-py" }));
+    await control.send(new CreateAccessPointCommand({ AccountId: ACCOUNT, Name: "pyap", Bucket: "ap-bucket-py" }));
+    await s3.send(new PutObjectCommand({ Bucket: "ap-bucket-py", Key: "k", Body: "from python" }));
+    const py = await boto3(
+      n,
+      [
+        "import socket",
+        "_orig = socket.getaddrinfo",
+        "socket.getaddrinfo = lambda host, *a, **kw: _orig('127.0.0.1' if host.endswith('.localhost') else host, *a, **kw)",
+        "ep = endpoint.replace('127.0.0.1', 'localhost')",
+        "ctl = boto3.client('s3control', endpoint_url=ep, region_name=region, config=cfg)",
+        `names = [a['Name'] for a in ctl.list_access_points(AccountId='${ACCOUNT}', Bucket='ap-bucket-py')['AccessPointList']]`,
+        "s3 = boto3.client('s3', endpoint_url=ep, region_name=region, config=cfg)",
+        `body = s3.get_object(Bucket='${apArn("pyap")}', Key='k')['Body'].read().decode()`,
+        "print(json.dumps([names, body]))",
+      ].join("\n"),
+    );
+    expect(py.code, py.stderr).toBe(0);
+    expect(JSON.parse(py.stdout)).toEqual([["pyap"], "from python"]);
   });
 });
