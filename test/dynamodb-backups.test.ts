@@ -128,6 +128,19 @@ describe("point-in-time recovery", () => {
     expect(await sks("LedgerLatest")).toEqual([2, 3]);
     const tooLate = await failure(ddb.send(new RestoreTableToPointInTimeCommand({ SourceTableName: "Ledger", TargetTableName: "L9", RestoreDateTime: new Date(n.clock.nowMs()) })));
     expect(tooLate.name).toBe("InvalidRestoreTimeException");
+
+    // 36 days on: history older than 35 days is folded into the base; the window moves with it.
+    n.clock.advance(36 * 86_400);
+    await ddb.send(new DeleteItemCommand({ TableName: "Ledger", Key: { pk: { S: "p" }, sk: { N: "2" } } }));
+    n.clock.advance(600);
+    const later = (await ddb.send(new DescribeContinuousBackupsCommand({ TableName: "Ledger" }))).ContinuousBackupsDescription!.PointInTimeRecoveryDescription!;
+    expect(later.EarliestRestorableDateTime!.getTime()).toBeGreaterThan(t2.getTime());
+    const early = await failure(ddb.send(new RestoreTableToPointInTimeCommand({ SourceTableName: "Ledger", TargetTableName: "L8", RestoreDateTime: t2 })));
+    expect(early.name).toBe("InvalidRestoreTimeException");
+    await ddb.send(new RestoreTableToPointInTimeCommand({ SourceTableName: "Ledger", TargetTableName: "LedgerOld", RestoreDateTime: later.EarliestRestorableDateTime! }));
+    expect(await sks("LedgerOld")).toEqual([2, 3]);
+    await ddb.send(new RestoreTableToPointInTimeCommand({ SourceTableName: "Ledger", TargetTableName: "LedgerNow", UseLatestRestorableTime: true }));
+    expect(await sks("LedgerNow")).toEqual([3]);
   });
 });
 

@@ -14,8 +14,8 @@
  * through the item-write path, so the new table's indexes and stats are built as for any write.
  *
  * ## Gaps
- * - The log is not compacted: EarliestRestorableDateTime follows the 35-day window, but log
- *   entries older than it are kept (and disabling PITR drops the whole history, as on AWS).
+ * - Log entries older than the 35-day window are folded into the base by a sweep (each clock
+ *   advance and every 60 s); disabling PITR drops the whole history, as on AWS.
  * - Restores take the source's key schema, indexes and billing settings (BillingModeOverride and
  *   ProvisionedThroughputOverride apply; index and SSE overrides are ignored). Streams, TTL, tags
  *   and auto scaling are not restored, as on AWS.
@@ -414,6 +414,33 @@ const RestoreTableToPointInTime = async (ctx: RequestContext, input: Input) => {
 
 let captureUsers = 0;
 let offCapture: (() => void) | undefined;
+
+/** Folds PITR log entries older than the window into each table's base; returns how many. */
+export async function compactPitr(metadata: MetadataStore, nowMs: number): Promise<number> {
+  let folded = 0;
+  const horizon = `${String(nowMs - PITR_WINDOW_MS).padStart(15, "0")}:`;
+  for (const scope of await metadata.scopes("dynamodb", "tables")) {
+    for (const { value: t } of await metadata.table<TableRecord>(scope, "tables").list()) {
+      if (!pitrOf(t)?.enabled) continue;
+      for (;;) {
+        const n = await metadata.transaction(async (tx) => {
+          const rows = await pitrLog(tx, scope, t.TableId).list({ before: horizon, limit: COPY_BATCH });
+          const base = pitrBase(tx, scope, t.TableId);
+          for (const r of rows) {
+            const storageKey = r.key.slice(16);
+            if (r.value.item === null) await base.delete(storageKey);
+            else await base.put(storageKey, r.value.item);
+            await pitrLog(tx, scope, t.TableId).delete(r.key);
+          }
+          return rows.length;
+        });
+        folded += n;
+        if (n < COPY_BATCH) break;
+      }
+    }
+  }
+  return folded;
+}
 
 /** Starts logging item changes of PITR-enabled tables (reference-counted per process). */
 export function startPitrCapture(): () => void {

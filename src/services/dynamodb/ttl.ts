@@ -15,6 +15,7 @@ import type { MetadataStore, Scope } from "../../storage/types.js";
 import { compareNumbers } from "./number.js";
 import { fromStored, itemsTable, keyOf, writeItems, type TableRecord } from "./table-store.js";
 import type { Item } from "./attribute-value.js";
+import { compactPitr } from "./backups.js";
 
 export const TTL_USER_IDENTITY = { type: "Service", principalId: "dynamodb.amazonaws.com" } as const;
 const FIVE_YEARS_S = 5 * 365 * 24 * 3600;
@@ -73,7 +74,10 @@ export async function sweepTtl(metadata: MetadataStore, nowMs: number): Promise<
   return deleted;
 }
 
-/** Runs the TTL sweep on every clock advance and every 60 s of real time; returns the stopper. */
+/**
+ * Runs the TTL sweep (and the PITR log compaction of backups.ts, which wants the same schedule)
+ * on every clock advance and every 60 s of real time; returns the stopper.
+ */
 export function startTtlSweeper(runtime: { storage: { metadata: MetadataStore }; clock: { nowMs(): number; onAdvance(fn: () => void): () => void }; logger: { warn(msg: string): void } }): () => void {
   let busy = false;
   let again = false;
@@ -84,6 +88,7 @@ export function startTtlSweeper(runtime: { storage: { metadata: MetadataStore };
     }
     busy = true;
     sweepTtl(runtime.storage.metadata, runtime.clock.nowMs())
+      .then(() => compactPitr(runtime.storage.metadata, runtime.clock.nowMs()))
       .catch((e: unknown) => runtime.logger.warn(`dynamodb ttl: ${String(e)}`))
       .finally(() => {
         busy = false;
