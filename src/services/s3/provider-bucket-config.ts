@@ -9,16 +9,17 @@
  * ACLs and policies as they are set.
  *
  * ## Gaps
- * - The account-level Block Public Access settings belong to the S3 Control API, which Nimbus
- *   does not route; they are stored behind functions (public-access-block.ts) and honoured.
+ * - The account-level Block Public Access settings are the S3 Control API's (src/services/s3control,
+ *   through public-access-block.ts) and honoured here.
  * - Lifecycle rules are applied by lifecycle-runner.ts (on clock advances and every minute; its
  *   own Gaps list what is not).
  * - Event notifications are matched and handed to the delivery targets SQS / SNS / Lambda
  *   register (events.ts; its Gaps list what is not sent); until a service registers, matches are
  *   only counted and logged. Destinations are not checked to exist; EventBridge gets nothing.
  * - Website configurations are served by the website endpoints (website.ts).
- * - Stored, not yet acted on: replication (nothing is copied), logging (no log objects are
- *   written), request payment (nobody is billed), Transfer Acceleration.
+ * - Replication rules are acted on by replication.ts (its Gaps list what is not).
+ * - Stored, not yet acted on: logging (no log objects are written), request payment (nobody is
+ *   billed), Transfer Acceleration.
  * - Object ACLs, object ownership and default encryption / Object Lock retention on writes are
  *   the object API's (it reads getDefaultEncryption, getObjectLockConfiguration,
  *   getObjectOwnership); only bucket ACL grants are evaluated here.

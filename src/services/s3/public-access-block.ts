@@ -1,8 +1,8 @@
 /**
  * Block Public Access. Bucket-level settings come through PutPublicAccessBlock & co.; the
  * account-level ones belong to the S3 Control API (`PUT /v20180820/configuration/publicAccessBlock`
- * on `<account>.s3-control...`), a separate service Nimbus does not route yet, so they are kept
- * here behind functions (for a future s3control service, admin tooling and tests). What applies
+ * on `<account>.s3-control...`), served by src/services/s3control through these functions
+ * (also used by admin tooling and tests). What applies
  * to a bucket is the OR of both levels (bucket-config-store.ts, effectivePublicAccessBlock).
  */
 import type { MetadataStore } from "../../storage/types.js";
