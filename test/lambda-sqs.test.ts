@@ -1,7 +1,7 @@
 /** Lambda event source mappings: an SQS queue drives a function, with partial batch failures (SDK v3, CLI). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LambdaClient, CreateFunctionCommand, CreateEventSourceMappingCommand, GetEventSourceMappingCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand, DeleteEventSourceMappingCommand } from "@aws-sdk/client-lambda";
-import { SQSClient, CreateQueueCommand, SendMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { LambdaClient, InvokeCommand, PutFunctionEventInvokeConfigCommand, GetFunctionEventInvokeConfigCommand, DeleteFunctionEventInvokeConfigCommand, CreateFunctionCommand, CreateEventSourceMappingCommand, GetEventSourceMappingCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand, DeleteEventSourceMappingCommand } from "@aws-sdk/client-lambda";
+import { SQSClient, SetQueueAttributesCommand, CreateQueueCommand, SendMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { Nimbus } from "../src/index.js";
 import { awsCli, sdkConfig, startTestNimbus } from "./helpers.js";
 import { executionRole, zip } from "./lambda-helpers.js";
@@ -55,5 +55,39 @@ describe("SQS event source mapping", () => {
     expect((await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: arn }))).EventSourceMappings).toHaveLength(1);
     await lambda.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
     await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("sends asynchronous results to on-success and on-failure destinations", async () => {
+    const role = await executionRole(n, "dest-fn");
+    const policy = (arn: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sqs:SendMessage", Resource: arn }] });
+    const queue = async (name: string) => {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+      const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: policy(arn) } }));
+      return { url, arn };
+    };
+    const ok = await queue("on-success");
+    const bad = await queue("on-failure");
+    await lambda.send(new CreateFunctionCommand({ FunctionName: "dest", Runtime: "nodejs20.x", Role: role, Handler: "index.handler", Code: { ZipFile: zip({ "index.js": "exports.handler = async (e) => { if (e.fail) throw new Error('nope'); return { done: e.n }; };" }) } }));
+    const cfg = await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "dest", MaximumRetryAttempts: 0, DestinationConfig: { OnSuccess: { Destination: ok.arn }, OnFailure: { Destination: bad.arn } } }));
+    expect(cfg).toMatchObject({ FunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:dest:$LATEST", MaximumRetryAttempts: 0 });
+    await expect(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "dest", MaximumRetryAttempts: 3 }))).rejects.toMatchObject({ name: "ValidationException" });
+    expect((await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "dest" }))).DestinationConfig?.OnFailure?.Destination).toBe(bad.arn);
+    await lambda.send(new InvokeCommand({ FunctionName: "dest", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ n: 1 })) }));
+    await lambda.send(new InvokeCommand({ FunctionName: "dest", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ fail: true })) }));
+    await drain();
+    const receive = async (url: string) => {
+      for (let i = 0; i < 50; i++) {
+        const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+        if (r.Messages?.length) return JSON.parse(r.Messages[0]!.Body!);
+        await drain();
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return undefined;
+    };
+    expect(await receive(ok.url)).toMatchObject({ version: "1.0", requestContext: { condition: "Success", approximateInvokeCount: 1 }, requestPayload: { n: 1 }, responsePayload: { done: 1 } });
+    expect(await receive(bad.url)).toMatchObject({ requestContext: { condition: "RetriesExhausted" }, requestPayload: { fail: true }, responseContext: { functionError: "Unhandled" }, responsePayload: { errorMessage: "nope" } });
+    await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: "dest" }));
+    await expect(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "dest" }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
   });
 });

@@ -142,7 +142,29 @@ async function runEvent(w: Worker, scope: Scope, event: QueuedEvent): Promise<vo
       version = v;
     }
   }
-  let failure: { type: string; message: string } | undefined;
+  const eic = (await eventInvokeConfigs(metadata, scope).get(eicKey(event.functionName, event.qualifier))) ?? (event.qualifier ? await eventInvokeConfigs(metadata, scope).get(eicKey(event.functionName)) : undefined);
+  const maxRetries = eic?.MaximumRetryAttempts ?? 2;
+  const maxAgeMs = (eic?.MaximumEventAgeInSeconds ?? 21_600) * 1000;
+  const requestPayload = Buffer.from(event.payload, "base64").toString("utf8");
+  const record = (condition: string, responsePayload: string | undefined, functionError?: string) => ({
+    version: "1.0",
+    timestamp: new Date(w.runtime.clock.nowMs()).toISOString(),
+    requestContext: { requestId: event.requestId, functionArn: functionArn(scope, event.functionName, event.qualifier ?? "$LATEST"), condition, approximateInvokeCount: event.attempts + 1 },
+    requestPayload: parseOr(requestPayload),
+    responseContext: { statusCode: 200, executedVersion: version, ...(functionError ? { functionError } : {}) },
+    ...(responsePayload !== undefined ? { responsePayload: parseOr(responsePayload) } : {}),
+  });
+  const destination = async (arn: string | undefined, body: unknown) => {
+    if (!arn) return;
+    await w.runtime.bus
+      .deliver(arn, { body: JSON.stringify(body), sender: { servicePrincipal: "lambda.amazonaws.com", account: scope.account, sourceArn: functionArn(scope, event.functionName) } })
+      .catch((e: unknown) => w.runtime.logger.warn(`lambda destination ${arn}: ${String(e)}`));
+  };
+  if (w.runtime.clock.nowMs() - event.enqueuedMs > maxAgeMs) {
+    await destination(eic?.DestinationConfig?.OnFailure?.Destination, record("EventAgeExceeded", undefined));
+    return;
+  }
+  let failure: { type: string; message: string; payload?: string } | undefined;
   try {
     const result = await w.executor.invoke({
       scope,
@@ -162,23 +184,26 @@ async function runEvent(w: Worker, scope: Scope, event: QueuedEvent): Promise<vo
       } catch {
         /* a non-JSON error body keeps the generic type */
       }
-      failure = { type: parsed.errorType ?? "Unhandled", message: parsed.errorMessage ?? result.payload.toString("utf8") };
+      failure = { type: parsed.errorType ?? "Unhandled", message: parsed.errorMessage ?? result.payload.toString("utf8"), payload: result.payload.toString("utf8") };
+    } else {
+      await destination(eic?.DestinationConfig?.OnSuccess?.Destination, record("Success", result.payload.toString("utf8")));
     }
   } catch (e) {
     // Throttled: AWS keeps retrying throttled events for up to six hours; Nimbus retries on the same schedule as errors.
     failure = { type: (e as { code?: string }).code ?? "ServiceException", message: (e as Error).message };
   }
   if (!failure) return;
-  if (event.attempts < RETRY_DELAYS_MS.length) {
+  if (event.attempts < Math.min(maxRetries, RETRY_DELAYS_MS.length)) {
     const due = w.runtime.clock.nowMs() + RETRY_DELAYS_MS[event.attempts]!;
     await t.queue.put(queueKey(due, event.requestId), { ...event, attempts: event.attempts + 1 });
     return;
   }
+  await destination(eic?.DestinationConfig?.OnFailure?.Destination, record("RetriesExhausted", failure.payload, "Unhandled"));
   const dlq = config.DeadLetterConfig?.TargetArn;
   if (dlq) {
     await w.runtime.bus
       .deliver(dlq, {
-        body: Buffer.from(event.payload, "base64").toString("utf8"),
+        body: requestPayload,
         attributes: {
           RequestID: { DataType: "String", StringValue: event.requestId },
           ErrorCode: { DataType: "Number", StringValue: "200" },
@@ -189,6 +214,25 @@ async function runEvent(w: Worker, scope: Scope, event: QueuedEvent): Promise<vo
       .catch((e: unknown) => w.runtime.logger.warn(`lambda dead-letter delivery to ${dlq}: ${String(e)}`));
   }
 }
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export interface EventInvokeConfig {
+  FunctionArn: string;
+  MaximumRetryAttempts?: number;
+  MaximumEventAgeInSeconds?: number;
+  DestinationConfig?: { OnSuccess?: { Destination?: string }; OnFailure?: { Destination?: string } };
+  LastModified: number;
+}
+
+export const eicKey = (name: string, qualifier?: string) => name + "\u0000" + (qualifier ?? "");
+export const eventInvokeConfigs = (metadata: MetadataStore, scope: Scope) => metadata.table<EventInvokeConfig>(scope, "event-invoke-configs");
 
 /** Whether a resource policy statement lets this service sender invoke the function. */
 function statementAllows(s: PolicyStatement, fnArn: string, delivery: Delivery): boolean {

@@ -6,8 +6,7 @@
  * ## Gaps
  * - Function URLs with AuthType AWS_IAM answer 403 (SigV4-signed URL calls are not verified
  *   yet); InvokeMode RESPONSE_STREAM is refused.
- * - Layers, provisioned concurrency, event invoke configs (destinations,
- *   MaximumEventAgeInSeconds), code signing, InvokeWithResponseStream and runtime management
+ * - Layers, provisioned concurrency, code signing, InvokeWithResponseStream and runtime management
  *   answer 501 NotImplemented (CreateFunction with Layers is refused).
  * - Event source mappings: SQS only (no DynamoDB Streams, Kinesis, Kafka; no FilterCriteria);
  *   the poller calls SQS's handlers as the service and does not check the execution role's
@@ -40,7 +39,7 @@ import { openBlob } from "../s3/provider-objects.js";
 import { LambdaErrors } from "./errors.js";
 import { listZip, UNZIPPED_LIMIT, ZIPPED_LIMIT } from "./code.js";
 import { aliasKey, functionArn, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
-import { executorOf, enqueueEvent, setLambdaEndpoint } from "./async-invoke.js";
+import { executorOf, enqueueEvent, setLambdaEndpoint, eicKey, eventInvokeConfigs, type EventInvokeConfig } from "./async-invoke.js";
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
 import { functionUrl, indexUrl, newUrlId, urlKey, urlTable, type UrlConfig } from "./function-urls.js";
 
@@ -946,5 +945,70 @@ Object.assign(handlers, {
     await getRecord(ctx, ref);
     const rows = await urlTable(ctx.storage.metadata, scopeOf(ref)).list({ prefix: ref.name + "\u0000" });
     return { FunctionUrlConfigs: rows.map((r) => urlOutput(r.value)) };
+  },
+} satisfies Partial<LambdaOperations>);
+
+// ---------------------------------------------------------------------------------------------
+// Asynchronous invocation configuration (used by async-invoke.ts)
+
+type EicInput = { FunctionName: string; Qualifier?: string; MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number; DestinationConfig?: EventInvokeConfig["DestinationConfig"] };
+
+function checkEic(input: EicInput): void {
+  const r = input.MaximumRetryAttempts;
+  if (r !== undefined && (r < 0 || r > 2)) throw validation(`Value '${r}' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value ${r < 0 ? "greater than or equal to 0" : "less than or equal to 2"}`);
+  const a = input.MaximumEventAgeInSeconds;
+  if (a !== undefined && (a < 60 || a > 21600)) throw validation(`Value '${a}' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value ${a < 60 ? "greater than or equal to 60" : "less than or equal to 21600"}`);
+  for (const d of [input.DestinationConfig?.OnSuccess?.Destination, input.DestinationConfig?.OnFailure?.Destination]) {
+    if (d !== undefined && !/^arn:aws[a-zA-Z-]*:(sqs|sns|lambda|events|s3):/.test(d)) throw invalid(`The destination ARN ${d} is invalid.`);
+  }
+}
+
+const eicOutput = (c: EventInvokeConfig) => ({ ...c, LastModified: new Date(c.LastModified) });
+
+async function writeEic(ctx: RequestContext, input: EicInput, merge: boolean) {
+  const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+  const rec = await getRecord(ctx, ref);
+  if (ref.qualifier) await resolveQualified(ctx, ref, rec);
+  checkEic(input);
+  const table = eventInvokeConfigs(ctx.storage.metadata, scopeOf(ref));
+  const key = eicKey(ref.name, ref.qualifier);
+  const cur = await table.get(key);
+  if (merge && !cur) throw new ServiceError(LambdaErrors.ResourceNotFoundException, `The function ${functionArn(ref, ref.name, ref.qualifier ?? "$LATEST")} doesn't have an EventInvokeConfig`, { Type: "User" });
+  const base = merge ? cur! : { FunctionArn: functionArn(ref, ref.name, ref.qualifier ?? "$LATEST"), LastModified: 0 };
+  const next: EventInvokeConfig = {
+    ...base,
+    ...(input.MaximumRetryAttempts !== undefined ? { MaximumRetryAttempts: input.MaximumRetryAttempts } : {}),
+    ...(input.MaximumEventAgeInSeconds !== undefined ? { MaximumEventAgeInSeconds: input.MaximumEventAgeInSeconds } : {}),
+    ...(input.DestinationConfig !== undefined ? { DestinationConfig: input.DestinationConfig } : {}),
+    LastModified: ctx.clock.nowMs(),
+  };
+  if (!merge) next.DestinationConfig = input.DestinationConfig ?? { OnSuccess: {}, OnFailure: {} };
+  await table.put(key, next);
+  return eicOutput(next);
+}
+
+Object.assign(handlers, {
+  PutFunctionEventInvokeConfig: (ctx: RequestContext, input: EicInput) => writeEic(ctx, input, false),
+  UpdateFunctionEventInvokeConfig: (ctx: RequestContext, input: EicInput) => writeEic(ctx, input, true),
+  async GetFunctionEventInvokeConfig(ctx: RequestContext, input: EicInput) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    await getRecord(ctx, ref);
+    const c = await eventInvokeConfigs(ctx.storage.metadata, scopeOf(ref)).get(eicKey(ref.name, ref.qualifier));
+    if (!c) throw new ServiceError(LambdaErrors.ResourceNotFoundException, `The function ${functionArn(ref, ref.name, ref.qualifier ?? "$LATEST")} doesn't have an EventInvokeConfig`, { Type: "User" });
+    return eicOutput(c);
+  },
+  async DeleteFunctionEventInvokeConfig(ctx: RequestContext, input: EicInput) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    await getRecord(ctx, ref);
+    if (!(await eventInvokeConfigs(ctx.storage.metadata, scopeOf(ref)).delete(eicKey(ref.name, ref.qualifier)))) {
+      throw new ServiceError(LambdaErrors.ResourceNotFoundException, `The function ${functionArn(ref, ref.name, ref.qualifier ?? "$LATEST")} doesn't have an EventInvokeConfig`, { Type: "User" });
+    }
+    return {};
+  },
+  async ListFunctionEventInvokeConfigs(ctx: RequestContext, input: { FunctionName: string }) {
+    const ref = parseFunctionName(ctx, input.FunctionName);
+    await getRecord(ctx, ref);
+    const rows = await eventInvokeConfigs(ctx.storage.metadata, scopeOf(ref)).list({ prefix: ref.name + "\u0000" });
+    return { FunctionEventInvokeConfigs: rows.map((r) => eicOutput(r.value)) };
   },
 } satisfies Partial<LambdaOperations>);
