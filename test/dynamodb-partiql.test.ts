@@ -74,6 +74,25 @@ describe("ExecuteStatement SELECT", () => {
     ]);
   });
 
+  it("narrows a partition by each sort-key condition, both directions, with paging", async () => {
+    const songs = async (where: string, order = "") => ((await run(`SELECT Song FROM Music WHERE Artist = 'A' AND ${where} ${order}`)).Items ?? []).map((i) => i.Song!.S);
+    expect(await songs("Song BETWEEN 's1' AND 's3'")).toEqual(["s1", "s2", "s3"]);
+    expect(await songs("Song < 's2'")).toEqual(["s0", "s1"]);
+    expect(await songs("Song <= 's2'")).toEqual(["s0", "s1", "s2"]);
+    expect(await songs("Song > 's3'")).toEqual(["s4", "s5"]);
+    expect(await songs("Song = 's4'")).toEqual(["s4"]);
+    expect(await songs("begins_with(Song, 's1')")).toEqual(["s1"]);
+    expect(await songs("Song >= 's2' AND Plays > 2", "ORDER BY Song DESC")).toEqual(["s5", "s4", "s3"]);
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await run(`SELECT Song FROM Music WHERE Artist = 'A' AND Song BETWEEN 's1' AND 's4' ORDER BY Song DESC`, undefined, { Limit: 3, NextToken: token });
+      seen.push(...(r.Items ?? []).map((i) => i.Song!.S!));
+      token = r.NextToken;
+    } while (token);
+    expect(seen).toEqual(["s4", "s3", "s2", "s1"]);
+  });
+
   it("scans with filters, IN, BETWEEN, functions and IS MISSING", async () => {
     const r = await run(`SELECT * FROM Music WHERE Plays BETWEEN 2 AND 7 AND Year IN [2000, 2001] AND begins_with(Song, 's') AND Absent IS MISSING`);
     const songs = (r.Items ?? []).map((i) => i.Song!.S).sort();

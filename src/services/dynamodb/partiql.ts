@@ -6,8 +6,8 @@
  * so indexes, stats, streams and replication see PartiQL writes like any other).
  *
  * ## Gaps
- * - SELECT narrows reads to the partition only; a sort-key condition is applied as a filter over
- *   the partition (results and paging are the same, the capacity charged may be higher than AWS's).
+ * - SELECT narrows reads to the partition and one sort-key condition (=, <, <=, >, >=, BETWEEN,
+ *   begins_with) of its top AND level; other conditions filter what that range reads.
  * - No `EXISTS(...)` in transactions and no functions beyond begins_with, contains,
  *   attribute_type, size, IS [NOT] MISSING / NULL.
  * - ExecuteTransaction idempotency tokens are remembered in memory (10 minutes), not across restarts.
@@ -23,7 +23,7 @@ import { project } from "./expressions/projection.js";
 import { applyUpdate } from "./expressions/update.js";
 import type { Path } from "./expressions/ast.js";
 import { checkItemSize, itemSize, readCapacityUnits, writeCapacityUnits } from "./item-size.js";
-import { encodeKeyValue } from "./key-encoding.js";
+import { encodeKeyPrefix, encodeKeyValue, successor } from "./key-encoding.js";
 import { projectForIndex, validateKey, validatePutItem } from "./item-operations.js";
 import type { Statement } from "./partiql/ast.js";
 import { parseStatement } from "./partiql/parser.js";
@@ -133,7 +133,30 @@ async function runSelect(ctx: RequestContext, stmt: Extract<Statement, { kind: "
   const resume = input.NextToken !== undefined ? decodeNextToken(input.NextToken, hash) : undefined;
   const descending = stmt.orderBy?.descending === true && stmt.orderBy.path[0] === schema.sortKey;
   const source = idx ? indexTable(ctx.storage.metadata, ctx.scope, table, idx.index.IndexName) : itemsTable(ctx.storage.metadata, ctx.scope, table);
-  const prefix = plan.kind === "query" ? encodeKeyValue(plan.partitionKey.value) : undefined;
+  // The key range read: the partition, narrowed by the sort-key condition the planner found.
+  const range: { prefix?: string; from?: string; before?: string } = {};
+  if (plan.kind === "query") {
+    const base = encodeKeyValue(plan.partitionKey.value);
+    const sk = plan.sortKey;
+    range.prefix = sk?.op === "begins_with" ? base + encodeKeyPrefix(sk.prefix) : base;
+    if (sk && sk.op !== "begins_with") {
+      const lower = sk.op === "BETWEEN" ? { v: sk.lower, inc: true } : sk.op === ">" ? { v: sk.value, inc: false } : sk.op === ">=" || sk.op === "=" ? { v: sk.value, inc: true } : undefined;
+      const upper = sk.op === "BETWEEN" ? { v: sk.upper, inc: true } : sk.op === "<" ? { v: sk.value, inc: false } : sk.op === "<=" || sk.op === "=" ? { v: sk.value, inc: true } : undefined;
+      if (lower) range.from = lower.inc ? base + encodeKeyValue(lower.v) : successor(base + encodeKeyValue(lower.v));
+      if (upper) range.before = upper.inc ? successor(base + encodeKeyValue(upper.v)) : base + encodeKeyValue(upper.v);
+    }
+  }
+  const listRange = (cursor: string | undefined) => {
+    const o: { prefix?: string; from?: string; after?: string; before?: string; reverse?: boolean } = { ...range };
+    if (descending) {
+      o.reverse = true;
+      if (cursor !== undefined) o.before = o.before !== undefined && o.before < cursor ? o.before : cursor;
+    } else if (cursor !== undefined) {
+      o.after = cursor;
+      delete o.from;
+    }
+    return o;
+  };
 
   const items: Item[] = [];
   let bytes = 0;
@@ -143,12 +166,7 @@ async function runSelect(ctx: RequestContext, stmt: Extract<Statement, { kind: "
   let cursor = resume;
   const batch = 500;
   outer: for (;;) {
-    const rows = await source.list({
-      ...(prefix !== undefined ? { prefix } : {}),
-      ...(cursor !== undefined ? (descending ? { before: cursor } : { after: cursor }) : {}),
-      ...(descending ? { reverse: true } : {}),
-      limit: batch,
-    });
+    const rows = await source.list({ ...listRange(cursor), limit: batch });
     for (const row of rows) {
       if ((limit !== undefined && evaluated >= limit) || bytes >= PAGE_BYTES) {
         more = true;
@@ -167,11 +185,7 @@ async function runSelect(ctx: RequestContext, stmt: Extract<Statement, { kind: "
   }
   // A page that stopped exactly at the end still says "more" when a limit was hit: check.
   if (more === false && limit !== undefined && evaluated >= limit && lastKey !== undefined) {
-    const after = await source.list({
-      ...(prefix !== undefined ? { prefix } : {}),
-      ...(descending ? { before: lastKey, reverse: true } : { after: lastKey }),
-      limit: 1,
-    });
+    const after = await source.list({ ...listRange(lastKey), limit: 1 });
     more = after.length > 0;
   }
   const tally = new Tally(table);
