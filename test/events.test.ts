@@ -24,6 +24,8 @@ import {
 import type { Nimbus } from "../src/index.js";
 import type { Delivery } from "../src/core/bus.js";
 import { eventsSettled } from "../src/services/events/dispatch.js";
+import { s3EventsSettled } from "../src/services/s3/events.js";
+import { CreateBucketCommand, DeleteObjectCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { awsCli, boto3, sdkConfig, startTestNimbus } from "./helpers.js";
 
 let n: Nimbus;
@@ -210,6 +212,32 @@ describe("event buses", () => {
 
     await expect(eb.send(new DeleteEventBusCommand({ Name: "orders-bus" }))).rejects.toMatchObject({ name: "ValidationException" });
     await expect(eb.send(new DeleteEventBusCommand({ Name: "default" }))).rejects.toMatchObject({ message: "Cannot delete event bus default." });
+  });
+});
+
+describe("S3 events on the default bus", () => {
+  it("delivers S3's Object Created / Object Deleted events when the bucket's EventBridge notifications are on", async () => {
+    const s3 = new S3Client({ ...sdkConfig(n), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "eb-photos" }));
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: "eb-photos", NotificationConfiguration: { EventBridgeConfiguration: {} } }));
+    await eb.send(
+      new PutRuleCommand({ Name: "s3-photos", EventPattern: JSON.stringify({ source: ["aws.s3"], detail: { bucket: { name: ["eb-photos"] }, object: { key: [{ prefix: "cats/" }] } } }) }),
+    );
+    await eb.send(new PutTargetsCommand({ Rule: "s3-photos", Targets: [{ Id: "s", Arn: SINK("s3") }] }));
+    await s3.send(new PutObjectCommand({ Bucket: "eb-photos", Key: "cats/tom one.jpg", Body: "meow" }));
+    await s3.send(new PutObjectCommand({ Bucket: "eb-photos", Key: "dogs/rex.jpg", Body: "woof" }));
+    await s3.send(new DeleteObjectCommand({ Bucket: "eb-photos", Key: "cats/tom one.jpg" }));
+    await s3EventsSettled();
+    const got = await received("s3");
+    expect(got.map((e) => e["detail-type"])).toEqual(["Object Created", "Object Deleted"]);
+    expect(got[0]).toMatchObject({
+      source: "aws.s3",
+      account: "000000000000",
+      region: "us-east-1",
+      resources: ["arn:aws:s3:::eb-photos"],
+      detail: { version: "0", bucket: { name: "eb-photos" }, object: { key: "cats/tom one.jpg", size: 4, etag: "4a4be40c96ac6314e91d93f38043a634" }, reason: "PutObject" },
+    });
+    expect(got[1]).toMatchObject({ detail: { reason: "DeleteObject", "deletion-type": "Permanently Deleted" } });
   });
 });
 

@@ -18,7 +18,8 @@
  * ## Gaps
  * - Destinations are not checked to exist, and the destination's resource policy is not asked
  *   whether S3 may deliver (AWS refuses the configuration when it may not).
- * - EventBridgeConfiguration is stored but nothing is sent to EventBridge.
+ * - With EventBridgeConfiguration, `requester` in the EventBridge detail is the bucket owner's
+ *   account (or s3.amazonaws.com), not the requester's own account.
  * - Events not emitted yet: ObjectTagging:*, ObjectAcl:Put, ObjectRestore:Delete (expiry of a
  *   restored copy), LifecycleTransition, IntelligentTiering, Replication:*, ReducedRedundancyLostObject.
  * - Events queued but not yet delivered when the process stops are lost (S3 delivers at least once).
@@ -26,6 +27,7 @@
  *   the exact set of characters S3 leaves unencoded besides letters, digits, `-_.*` and `/` is
  *   not documented.
  */
+import { randomUUID } from "node:crypto";
 import type { RequestContext, Principal } from "../../core/service.js";
 import type { Logger } from "../../core/logger.js";
 import type { DeliveryBus } from "../../core/bus.js";
@@ -346,9 +348,69 @@ export function emitS3Event(origin: S3EventOrigin | RequestContext, bucket: Buck
         const record = buildRecord(o, bucket, change, sequencer, d.target.Id);
         await deliver(o, bucket, d.kind, d.arn, { Records: [record] });
       }
+      if (config.EventBridgeConfiguration !== undefined) await sendToEventBridge(o, bucket, change, sequencer);
     });
   } catch (e) {
     ("logger" in origin ? origin.logger : undefined)?.warn(`s3 events: ${String(e)}`);
+  }
+}
+
+/** EventBridge's detail-type and `reason` for each S3 event name (S3's EventBridge event reference). */
+const EVENTBRIDGE_TYPES: Array<[RegExp, string, string | undefined]> = [
+  [/^ObjectCreated:Put$/, "Object Created", "PutObject"],
+  [/^ObjectCreated:Post$/, "Object Created", "POST Object"],
+  [/^ObjectCreated:Copy$/, "Object Created", "CopyObject"],
+  [/^ObjectCreated:CompleteMultipartUpload$/, "Object Created", "CompleteMultipartUpload"],
+  [/^ObjectRemoved:/, "Object Deleted", "DeleteObject"],
+  [/^LifecycleExpiration:/, "Object Deleted", "Lifecycle Expiration"],
+  [/^ObjectRestore:Post$/, "Object Restore Initiated", undefined],
+  [/^ObjectRestore:Completed$/, "Object Restore Completed", undefined],
+  [/^ObjectRestore:Delete$/, "Object Restore Expired", undefined],
+  [/^ObjectTagging:Put$/, "Object Tags Added", undefined],
+  [/^ObjectTagging:Delete$/, "Object Tags Deleted", undefined],
+  [/^ObjectAcl:Put$/, "Object ACL Updated", undefined],
+  [/^LifecycleTransition$/, "Object Storage Class Changed", undefined],
+];
+
+/** With EventBridge notifications on, every event also goes to the default bus of the bucket's account and region. */
+async function sendToEventBridge(o: S3EventOrigin, bucket: BucketRecord, change: S3ObjectChange, sequencer: string): Promise<void> {
+  const type = EVENTBRIDGE_TYPES.find(([re]) => re.test(change.eventName));
+  const arn = `arn:aws:events:${bucket.region}:${bucket.account}:event-bus/default`;
+  if (!type || !o.bus?.accepts(arn)) return;
+  const [, detailType, reason] = type;
+  const object: Record<string, unknown> = { key: change.key };
+  if (change.size !== undefined) object.size = change.size;
+  if (change.etag !== undefined) object.etag = change.etag.replace(/^"|"$/g, "");
+  if (change.versionId !== undefined) object["version-id"] = change.versionId;
+  object.sequencer = sequencer;
+  const detail: Record<string, unknown> = {
+    version: "0",
+    bucket: { name: bucket.name },
+    object,
+    "request-id": o.requestId,
+    requester: o.principalId === "s3.amazonaws.com" ? "s3.amazonaws.com" : bucket.account,
+    "source-ip-address": o.sourceIp,
+    ...(reason ? { reason } : {}),
+  };
+  if (detailType === "Object Deleted") detail["deletion-type"] = /DeleteMarkerCreated$/.test(change.eventName) ? "Delete Marker Created" : "Permanently Deleted";
+  const event = {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": detailType,
+    source: "aws.s3",
+    account: bucket.account,
+    time: o.time.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    region: bucket.region,
+    resources: [`arn:aws:s3:::${bucket.name}`],
+    detail,
+  };
+  try {
+    await o.bus.deliver(arn, {
+      body: JSON.stringify(event),
+      sender: { servicePrincipal: "s3.amazonaws.com", account: bucket.account, sourceArn: `arn:aws:s3:::${bucket.name}` },
+    });
+  } catch (e) {
+    o.logger.warn(`s3 events: bucket ${bucket.name}: EventBridge delivery failed: ${String(e)}`);
   }
 }
 

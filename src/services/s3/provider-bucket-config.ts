@@ -15,7 +15,7 @@
  *   own Gaps list what is not).
  * - Event notifications are matched and handed to the delivery targets SQS / SNS / Lambda
  *   register (events.ts; its Gaps list what is not sent); until a service registers, matches are
- *   only counted and logged. Destinations are not checked to exist; EventBridge gets nothing.
+ *   only counted and logged. Destinations are not checked to exist.
  * - Website configurations are served by the website endpoints (website.ts).
  * - Replication rules are acted on by replication.ts (its Gaps list what is not).
  * - Stored, not yet acted on: logging (no log objects are written), request payment (nobody is
