@@ -190,6 +190,19 @@ describe("limits", () => {
     expect(await stat("Duration", "echo")).toBeGreaterThan(0);
   });
 
+  it("runs concurrent invocations in separate environments and reaps idle ones on the clock", async () => {
+    await create("pids", "nodejs20.x", "index.handler", { "index.js": "exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.wait)); return process.pid; };" });
+    const both = await Promise.all([0, 1].map(() => lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ wait: 300 }) }))));
+    const pids = both.map((r) => dec(r.Payload));
+    expect(new Set(pids).size).toBe(2);
+    const warm = dec((await lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ wait: 0 }) }))).Payload);
+    expect(pids).toContain(warm);
+    n.clock.advance(6 * 60);
+    const after = await lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ wait: 0 }), LogType: "Tail" }));
+    expect(pids).not.toContain(dec(after.Payload));
+    expect(Buffer.from(after.LogResult!, "base64").toString()).toContain("Init Duration");
+  });
+
   it("runs a published version by qualifier", async () => {
     await lambda.send(new PublishVersionCommand({ FunctionName: "echo" }));
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: "echo", Environment: { Variables: { CHANGED: "1" } } }));
