@@ -14,4 +14,7 @@ export const LogsErrors = {
   },
   InvalidParameterException: { code: "InvalidParameterException", status: 400 },
   LimitExceededException: { code: "LimitExceededException", status: 400, message: "Resource limit exceeded." },
+  MalformedQueryException: { code: "MalformedQueryException", status: 400 },
+  InvalidOperationException: { code: "InvalidOperationException", status: 400 },
+  OperationAbortedException: { code: "OperationAbortedException", status: 400 },
 } satisfies Record<string, ErrorDef>;

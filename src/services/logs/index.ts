@@ -1,11 +1,16 @@
 /**
- * Amazon CloudWatch Logs: groups, streams, events, filter patterns, metric filters; retention is
- * enforced on the injected clock (on every advance and once a minute of real time).
+ * Amazon CloudWatch Logs: groups, streams, events, filter patterns, metric filters, subscription
+ * filters, export tasks and Logs Insights queries; retention is enforced on the injected clock (on
+ * every advance and once a minute of real time). Subscription deliveries, exports and queries run
+ * in the background and are waited for on stop.
  */
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { LogsOperations } from "../../generated/logs.js";
 import { handlers } from "./provider.js";
 import { enforceRetention } from "./ingest.js";
+import { logsSubscriptionsSettled } from "./subscriptions.js";
+import { exportTasksSettled } from "./export-tasks.js";
+import { insightsQueriesSettled } from "./insights-handlers.js";
 
 const groupArn = (ctx: RequestContext, name: string) => `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${name}`;
 /** The group a request names (name or ARN), as an IAM resource. */
@@ -42,12 +47,13 @@ export const logs = defineService<LogsOperations>({
     timer.unref();
     timers.set(runtime, { timer, off: runtime.clock.onAdvance(run) });
   },
-  stop(runtime) {
+  async stop(runtime) {
     const t = timers.get(runtime);
     if (t) {
       clearInterval(t.timer);
       t.off();
     }
+    await Promise.all([logsSubscriptionsSettled(), exportTasksSettled(), insightsQueriesSettled()]);
   },
   authorization: {
     CreateLogGroup: onGroup,
@@ -72,5 +78,13 @@ export const logs = defineService<LogsOperations>({
     PutMetricFilter: onGroup,
     DescribeMetricFilters: (ctx) => ({ resources: [groupArn(ctx, "*")] }),
     DeleteMetricFilter: onGroup,
+    PutSubscriptionFilter: onGroup,
+    DescribeSubscriptionFilters: onGroup,
+    DeleteSubscriptionFilter: onGroup,
+    CreateExportTask: onGroup,
+    StartQuery: (ctx, input) => {
+      const ids = [input.logGroupName, ...((input.logGroupNames as string[] | undefined) ?? []), ...((input.logGroupIdentifiers as string[] | undefined) ?? [])].filter((x): x is string => typeof x === "string");
+      return { resources: ids.length ? ids.map((id) => groupArn(ctx, /:log-group:([^:]+)/.exec(id)?.[1] ?? id)) : ["*"] };
+    },
   },
 });

@@ -8,6 +8,8 @@ import { ServiceError } from "../../core/errors.js";
 import { LogsErrors } from "./errors.js";
 import { nextEventId, SEP, streamEventsPrefix, streamKey, tables, type LogGroupRecord } from "./store.js";
 import { publishMetricFilters } from "./metric-filters.js";
+import type { DeliveryBus } from "../../core/bus.js";
+import { deliverToSubscriptions } from "./subscriptions.js";
 
 export interface InputLogEvent {
   timestamp: number;
@@ -62,7 +64,7 @@ export async function appendLogEvents(
   streamName: string,
   events: InputLogEvent[],
   nowMs: number,
-  options: { createMissing?: boolean } = {},
+  options: { createMissing?: boolean; /** Subscription filters deliver through it when given. */ bus?: DeliveryBus } = {},
 ): Promise<{ rejected?: RejectedInfo; group: LogGroupRecord }> {
   const result = await metadata.transaction(async (tx) => {
     const t = tables(tx, scope);
@@ -96,8 +98,10 @@ export async function appendLogEvents(
       throw new ServiceError(LogsErrors.InvalidParameterException, "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
     }
     let bytes = 0;
+    const ids: string[] = [];
     for (const e of kept) {
       const id = nextEventId(e.timestamp);
+      ids.push(id);
       await t.events.put(streamEventsPrefix(groupName, streamName) + id, { t: e.timestamp, m: e.message, i: nowMs });
       await t.byTime.put(groupName + SEP + id, { t: e.timestamp, m: e.message, i: nowMs, s: streamName });
       bytes += Buffer.byteLength(e.message, "utf8");
@@ -111,9 +115,12 @@ export async function appendLogEvents(
       await t.groups.put(groupName, group);
     }
     await t.streams.put(streamKey(groupName, streamName), stream);
-    return { rejected: Object.keys(rejected).length > 0 ? rejected : undefined, group, kept };
+    return { rejected: Object.keys(rejected).length > 0 ? rejected : undefined, group, kept, ids };
   });
   if (result.kept.length > 0) await publishMetricFilters(metadata, scope, groupName, result.kept);
+  if (result.kept.length > 0 && options.bus) {
+    deliverToSubscriptions(options.bus, metadata, scope, groupName, streamName, result.kept.map((e, i) => ({ id: result.ids[i]!, timestamp: e.timestamp, message: e.message })));
+  }
   return { ...(result.rejected ? { rejected: result.rejected } : {}), group: result.group };
 }
 

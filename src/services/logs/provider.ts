@@ -19,6 +19,9 @@ import { appendLogEvents, validateBatch } from "./ingest.js";
 import { FilterPatternError, parseFilterPattern } from "./filter-pattern.js";
 import { eventIdFloor, groupPrefix, SEP, streamEventsPrefix, streamKey, tables, type LogGroupRecord, type LogStreamRecord } from "./store.js";
 import { compiledPattern } from "./metric-filters.js";
+import { subscriptionHandlers } from "./subscriptions.js";
+import { exportHandlers } from "./export-tasks.js";
+import { insightsHandlers } from "./insights-handlers.js";
 
 const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const STREAM_NAME = /^[^:*]{1,512}$/;
@@ -124,6 +127,7 @@ async function deleteGroupData(ctx: RequestContext, name: string): Promise<boole
     await tt.events.clear({ prefix: groupPrefix(name) });
     await tt.byTime.clear({ prefix: groupPrefix(name) });
     await tt.metricFilters.clear({ prefix: groupPrefix(name) });
+    await tt.subscriptions.clear({ prefix: groupPrefix(name) });
     return true;
   });
 }
@@ -138,6 +142,9 @@ function parsePattern(pattern: string | undefined) {
 }
 
 export const handlers: Partial<LogsOperations> = {
+  ...subscriptionHandlers,
+  ...exportHandlers,
+  ...insightsHandlers,
   // ---- groups ---------------------------------------------------------------------------
   async CreateLogGroup(ctx, input) {
     checkGroupName(input.logGroupName);
@@ -321,7 +328,7 @@ export const handlers: Partial<LogsOperations> = {
     checkGroupName(input.logGroupName);
     checkStreamName(input.logStreamName);
     validateBatch(input.logEvents);
-    const { rejected } = await appendLogEvents(ctx.storage.metadata, ctx.scope, input.logGroupName, input.logStreamName, input.logEvents, ctx.clock.nowMs());
+    const { rejected } = await appendLogEvents(ctx.storage.metadata, ctx.scope, input.logGroupName, input.logStreamName, input.logEvents, ctx.clock.nowMs(), { bus: ctx.bus });
     return {
       // Ignored by AWS now, still returned for old clients.
       nextSequenceToken: String(ctx.clock.nowMs()).padStart(56, "0"),

@@ -6,6 +6,9 @@
  *   log-events    group "\0" stream "\0" eventId -> StoredEvent   (GetLogEvents: one stream in time order)
  *   log-bytime    group "\0" eventId -> StoredEvent + stream        (FilterLogEvents: the group in time order)
  *   metric-filters group "\0" filter name -> MetricFilterRecord
+ *   subscription-filters group "\0" filter name -> SubscriptionFilterRecord
+ *   export-tasks  task id -> ExportTaskRecord
+ *   queries       query id -> QueryRecord (Logs Insights: status, results when complete)
  *
  * An event id is 56 digits, as AWS's are: the event's timestamp (20 digits, zero-padded) then a
  * 36-digit sequence that only grows (seeded by real time at start), so ids sort by event time and
@@ -62,6 +65,43 @@ export interface MetricFilterRecord {
   logGroupName: string;
 }
 
+export interface SubscriptionFilterRecord {
+  filterName: string;
+  logGroupName: string;
+  filterPattern: string;
+  destinationArn: string;
+  roleArn?: string;
+  distribution: string;
+  creationTime: number;
+}
+
+export interface ExportTaskRecord {
+  taskId: string;
+  taskName?: string;
+  logGroupName: string;
+  logStreamNamePrefix?: string;
+  from: number;
+  to: number;
+  destination: string;
+  destinationPrefix: string;
+  status: { code: string; message?: string };
+  creationTime: number;
+  completionTime?: number;
+}
+
+export interface QueryRecord {
+  queryId: string;
+  queryString: string;
+  logGroupNames: string[];
+  startTime: number;
+  endTime: number;
+  limit?: number;
+  status: string;
+  createTime: number;
+  results?: { field: string; value: string }[][];
+  statistics?: { recordsMatched: number; recordsScanned: number; bytesScanned: number };
+}
+
 type Source = MetadataStore | Tx;
 
 export const SEP = "\u0000";
@@ -73,6 +113,9 @@ export function tables(source: Source, scope: Scope) {
     events: source.table<StoredEvent>(scope, "log-events") as Table<StoredEvent>,
     byTime: source.table<StoredGroupEvent>(scope, "log-bytime") as Table<StoredGroupEvent>,
     metricFilters: source.table<MetricFilterRecord>(scope, "metric-filters") as Table<MetricFilterRecord>,
+    subscriptions: source.table<SubscriptionFilterRecord>(scope, "subscription-filters") as Table<SubscriptionFilterRecord>,
+    exportTasks: source.table<ExportTaskRecord>(scope, "export-tasks") as Table<ExportTaskRecord>,
+    queries: source.table<QueryRecord>(scope, "queries") as Table<QueryRecord>,
   };
 }
 
