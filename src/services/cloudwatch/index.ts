@@ -1,7 +1,7 @@
 /**
  * Amazon CloudWatch: metrics, statistics and metric math, alarms (evaluated on the injected
  * clock), dashboards. The evaluator runs once a minute of real time and on every clock advance;
- * it walks every account and region that has alarms, evaluating in slices of 50 alarms and
+ * it walks every account and region that has alarms, evaluating in slices of 20 alarms and
  * yielding to the event loop between slices so requests are not delayed. Every 10 minutes of
  * clock time it also sweeps: metric retention and rollup, segment compaction, history expiry. `POST /_nimbus/cloudwatch/evaluate` runs one
  * pass now and answers when it is done (tests and scripts use it after advancing the clock).
@@ -12,7 +12,7 @@ import { handlers } from "./provider.js";
 import { MetricStore } from "./store.js";
 import { alarmPeriod, alarmsTable, evaluateAlarm, historyTable, type AlarmEnv, type AlarmRecord } from "./alarms.js";
 
-const SLICE = 50;
+const SLICE = 20;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 interface EvaluatorState {
