@@ -18,6 +18,5 @@ export const CloudWatchErrors = {
   DashboardNotFound: { code: "DashboardNotFoundError", queryErrorCode: "ResourceNotFound", status: 404, message: "Dashboard does not exist" },
   DashboardInvalidInput: { code: "DashboardInvalidInputError", queryErrorCode: "InvalidParameterInput", status: 400 },
   LimitExceeded: { code: "LimitExceededFault", queryErrorCode: "LimitExceeded", status: 400 },
-  RequestEntityTooLarge: { code: "RequestEntityTooLarge", status: 413, message: "Request size 1048577 exceeded 1048576 bytes" },
   InvalidFormat: { code: "InvalidFormatFault", queryErrorCode: "InvalidFormat", status: 400 },
 } satisfies Record<string, ErrorDef>;

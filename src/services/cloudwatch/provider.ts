@@ -16,6 +16,11 @@
  *   are merged into weighted means (approximate, as AWS's own percentiles are).
  * - Dynamic labels (`${...}`) are returned verbatim; LabelOptions.Timezone is accepted and unused.
  * - ListMetrics ignores OwningAccount / IncludeLinkedAccounts (no cross-account observability).
+ * - PutMetricData's 1 MB request size limit is not checked here (handlers never see the raw body);
+ *   the 1,000-metric and 150-value limits are.
+ * - DescribeAlarmHistory keeps 30 days; AlarmContributor* history types are accepted and never produced.
+ * - Composite ActionsSuppressorWaitPeriod / ExtensionPeriod are recorded; suppression lasts exactly
+ *   while the suppressor alarm is in ALARM.
  * ## By design
  * - DeleteAlarms of a name that does not exist succeeds (AWS does the same).
  * ## Client quirks
