@@ -26,6 +26,8 @@ import type { CodeRef, FunctionConfiguration } from "./store.js";
 
 /** Idle environments are reaped after this long without an invocation (clock time). */
 export const IDLE_MS = 5 * 60_000;
+/** Log lines and metrics are written in batches this often (fewer, larger transactions). */
+const LOG_FLUSH_MS = 250;
 
 export interface InvokeSpec {
   scope: Scope;
@@ -525,7 +527,7 @@ export class Executor {
     }
     for (const message of lines) batch.events.push({ timestamp: now, message });
     if (!this.logTimer) {
-      this.logTimer = setTimeout(() => void this.flushLogs(), 50);
+      this.logTimer = setTimeout(() => void this.flushLogs(), LOG_FLUSH_MS);
       this.logTimer.unref();
     }
   }
@@ -550,7 +552,7 @@ export class Executor {
       for (const Dimensions of dimensionSets) batch.points.push({ metric: { Namespace: "AWS/Lambda", MetricName: metric, Dimensions }, point: { timestamp, unit, values: [value], storageResolution: 60 } });
     }
     if (!this.logTimer) {
-      this.logTimer = setTimeout(() => void this.flushLogs(), 50);
+      this.logTimer = setTimeout(() => void this.flushLogs(), LOG_FLUSH_MS);
       this.logTimer.unref();
     }
   }
