@@ -26,6 +26,12 @@
  * - Timeouts are measured in real time (code runs in real time); idle reaping and asynchronous
  *   retries follow the injected clock.
  * - PackageType Image is refused: Nimbus runs functions without a container engine.
+ * - As AWS's runtimes include the SDK, Node functions may require the AWS SDK v3 installed next to
+ *   Nimbus (NODE_PATH), and Python functions get whatever boto3 their python3 has.
+ * - Code.Location is a Nimbus URL (/_nimbus/lambda/code/...) signed for 10 minutes by a
+ *   per-process key, not a presigned S3 URL.
+ * - Packages are extracted once per code hash into a per-instance temporary directory; the zip
+ *   itself is kept in the blob store, so extraction is redone after a restart.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { LambdaOperations, CreateFunctionRequest, CreateEventSourceMappingRequest } from "../../generated/lambda.js";
