@@ -2,14 +2,28 @@
  * CloudWatch Logs handlers: log groups (retention, KMS key id, tags, classes), streams, events
  * (PutLogEvents with AWS's batch rules, GetLogEvents with forward/backward tokens,
  * FilterLogEvents with filter patterns across streams), metric filters (published to CloudWatch)
- * and TestMetricFilter.
+ * and TestMetricFilter; subscription filters (subscriptions.ts), export tasks (export-tasks.ts)
+ * and Logs Insights queries (insights-handlers.ts, language in insights/query.ts).
  *
  * ## Gaps
- * - Subscription filters, export tasks, Logs Insights queries, Live Tail, data protection,
- *   deliveries, anomaly detectors and account policies answer 501 until the CloudWatch issue
- *   reaches them.
+ * - Live Tail, data protection, deliveries, anomaly detectors, account policies, query
+ *   definitions and log destinations (PutDestination) answer 501.
+ * - Subscription filters: only destinations a Nimbus service takes (Lambda) are accepted; Kinesis,
+ *   Firehose and log destinations fail AWS's test delivery with InvalidParameterException. Events
+ *   written by Lambda's own log capture do not pass through subscription filters (Lambda calls
+ *   the writer without the bus). Delivered events carry no `extractedFields`; a refused delivery
+ *   is dropped without AWS's retries.
+ * - Export tasks write one `000000.gz` per stream (AWS splits large streams into several files).
+ * - Logs Insights: the commands and functions listed in insights/query.ts; no `SOURCE`,
+ *   `pattern`, `diff`, `unmask`, `filterIndex`, datetime/IP/string functions beyond those listed;
+ *   a query reads its groups' events into memory; results are kept until reset (AWS: 7 days).
  * - The KMS key id is recorded, not used (events are stored in the data dir's SQLite file).
  * - Sequence tokens are accepted and ignored, as AWS now does.
+ *
+ * ## By design
+ * - Subscription deliveries, export tasks and queries run in the background of the process
+ *   right after the call (not on the injected clock); tests wait with the `...Settled()` helpers.
+ * - Without `sort` or `stats`, Insights results come newest first.
  */
 import type { LogsOperations } from "../../generated/logs.js";
 import type { RequestContext } from "../../core/service.js";
