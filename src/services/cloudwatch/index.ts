@@ -13,6 +13,8 @@ import { MetricStore } from "./store.js";
 import { alarmPeriod, alarmsTable, evaluateAlarm, historyTable, type AlarmEnv, type AlarmRecord } from "./alarms.js";
 
 const SLICE = 20;
+/** Alarms read per page: small pages keep each synchronous read and parse short. */
+const PAGE = 200;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 interface EvaluatorState {
@@ -34,7 +36,7 @@ async function evaluationPass(runtime: ServiceRuntime, st: EvaluatorState, force
     let after: string | undefined;
     const composites: AlarmRecord[] = [];
     for (;;) {
-      const page = await alarmsTable(env).list({ ...(after ? { after } : {}), limit: 1000 });
+      const page = await alarmsTable(env).list({ ...(after ? { after } : {}), limit: PAGE });
       for (let i = 0; i < page.length; i += SLICE) {
         if (st.stopped) return;
         // A slice's alarms run side by side so their state writes share group commits.
@@ -55,7 +57,7 @@ async function evaluationPass(runtime: ServiceRuntime, st: EvaluatorState, force
         await Promise.all(slice);
         await yieldToLoop();
       }
-      if (page.length < 1000) break;
+      if (page.length < PAGE) break;
       after = page[page.length - 1]!.key;
     }
     for (const c of composites) {
