@@ -57,6 +57,9 @@ function senderAllowed(policy: string, topicArn: string, topicAccount: string, d
       "aws:SourceAccount": s.account,
       ...(s.sourceArn ? { "aws:SourceArn": s.sourceArn } : {}),
       "aws:PrincipalServiceName": s.servicePrincipal,
+      // CloudWatch alarms publish as their owner: AWS lets them through the default topic policy
+      // (Principal "*" with AWS:SourceOwner = the topic's account); S3 and others need a statement.
+      ...(s.servicePrincipal === "cloudwatch.amazonaws.com" ? { "aws:SourceOwner": s.account } : {}),
     },
   });
   return decision === "Allowed";
