@@ -20,14 +20,14 @@ let logs: CloudWatchLogsClient;
 let s3: S3Client;
 let t0: number;
 
-const policy = (bucket: string) =>
+const policy = (bucket: string, service = "logs.amazonaws.com") =>
   JSON.stringify({
     Version: "2012-10-17",
     Statement: [
-      { Effect: "Allow", Principal: { Service: "logs.amazonaws.com" }, Action: "s3:GetBucketAcl", Resource: `arn:aws:s3:::${bucket}` },
+      { Effect: "Allow", Principal: { Service: service }, Action: "s3:GetBucketAcl", Resource: `arn:aws:s3:::${bucket}` },
       {
         Effect: "Allow",
-        Principal: { Service: "logs.amazonaws.com" },
+        Principal: { Service: service },
         Action: "s3:PutObject",
         Resource: `arn:aws:s3:::${bucket}/*`,
         Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": "000000000000" } },
@@ -42,6 +42,8 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: "log-archive" }));
   await s3.send(new PutBucketPolicyCommand({ Bucket: "log-archive", Policy: policy("log-archive") }));
   await s3.send(new CreateBucketCommand({ Bucket: "no-policy" }));
+  await s3.send(new CreateBucketCommand({ Bucket: "regional-policy" }));
+  await s3.send(new PutBucketPolicyCommand({ Bucket: "regional-policy", Policy: policy("regional-policy", "logs.us-east-1.amazonaws.com") }));
   await logs.send(new CreateLogGroupCommand({ logGroupName: "/app/exp" }));
   for (const s of ["web-1", "web-2", "worker"]) await logs.send(new CreateLogStreamCommand({ logGroupName: "/app/exp", logStreamName: s }));
   t0 = n.clock.nowMs() - 60_000;
@@ -90,6 +92,11 @@ describe("export tasks", () => {
     await expect(logs.send(new CreateExportTaskCommand({ logGroupName: "/nope", from: t0, to: t0 + 5000, destination: "log-archive" }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
     await expect(logs.send(new CreateExportTaskCommand({ logGroupName: "/app/exp", from: t0 + 5000, to: t0, destination: "log-archive" }))).rejects.toMatchObject({ name: "InvalidParameterException" });
     expect((await logs.send(new DescribeExportTasksCommand({}))).exportTasks).toHaveLength(1);
+    // A policy naming the regional service principal (as AWS's older documentation does) works too.
+    const { taskId } = await logs.send(new CreateExportTaskCommand({ logGroupName: "/app/exp", from: t0, to: t0, destination: "regional-policy" }));
+    await exportTasksSettled();
+    expect((await status(taskId!)).status!.code).toBe("COMPLETED");
+    await s3.send(new GetObjectCommand({ Bucket: "regional-policy", Key: `exportedlogs/${taskId}/web-1/000000.gz` }));
   });
 
   it("allows one active task per account, cancels, and says when a task has finished", async () => {

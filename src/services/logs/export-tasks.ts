@@ -17,6 +17,7 @@ import type { LogsOperations } from "../../generated/logs.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import { LogsErrors } from "./errors.js";
 import { eventIdFloor, groupPrefix, tables, type ExportTaskRecord } from "./store.js";
+import { deliverAsLogs } from "./subscriptions.js";
 
 const STATUS_CODES = ["CANCELLED", "COMPLETED", "FAILED", "PENDING", "PENDING_CANCEL", "RUNNING"];
 const ACTIVE = new Set(["PENDING", "RUNNING"]);
@@ -31,15 +32,14 @@ export async function exportTasksSettled(): Promise<void> {
 const invalid = (message: string) => new ServiceError(LogsErrors.InvalidParameterException, message);
 
 function s3Write(bus: DeliveryBus, scope: Scope, group: string, bucket: string, key: string, body: Buffer, gzip: boolean) {
-  return bus.deliver(`arn:aws:s3:::${bucket}/${key}`, {
+  return deliverAsLogs(bus, `arn:aws:s3:::${bucket}/${key}`, {
     body: body.toString("base64"),
     attributes: {
       "Body-Encoding": { DataType: "String", StringValue: "base64" },
       "Content-Type": { DataType: "String", StringValue: gzip ? "application/octet-stream" : "text/plain" },
       ...(gzip ? { "Content-Encoding": { DataType: "String", StringValue: "gzip" } } : {}),
     },
-    sender: { servicePrincipal: "logs.amazonaws.com", account: scope.account, sourceArn: `arn:aws:logs:${scope.region}:${scope.account}:log-group:${group}:*` },
-  });
+  }, scope, group);
 }
 
 async function setStatus(metadata: MetadataStore, scope: Scope, taskId: string, from: string[], status: ExportTaskRecord["status"], completionTime?: number): Promise<boolean> {

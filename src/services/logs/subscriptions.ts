@@ -9,7 +9,7 @@
  * destination's refusal is logged, as AWS drops (after retries) what a destination refuses.
  */
 import { gzipSync } from "node:zlib";
-import type { DeliveryBus } from "../../core/bus.js";
+import { NoDeliveryTarget, type Delivery, type DeliveryBus } from "../../core/bus.js";
 import { ServiceError } from "../../core/errors.js";
 import type { LogsOperations } from "../../generated/logs.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
@@ -29,6 +29,21 @@ const MAX_BATCH_BYTES = 200_000;
 const DISTRIBUTIONS = ["Random", "ByLogStream"];
 
 const pending = new Set<Promise<void>>();
+
+/**
+ * Deliver as CloudWatch Logs: resource policies name the service as `logs.amazonaws.com` or, in
+ * AWS's older documentation still widely used, `logs.<region>.amazonaws.com`; AWS honours both,
+ * so the regional form is tried when the destination refuses the global one.
+ */
+export async function deliverAsLogs(bus: DeliveryBus, arn: string, delivery: Omit<Delivery, "sender">, scope: Scope, group: string): Promise<void> {
+  const sender = (servicePrincipal: string) => ({ servicePrincipal, account: scope.account, sourceArn: `arn:aws:logs:${scope.region}:${scope.account}:log-group:${group}:*` });
+  try {
+    await bus.deliver(arn, { ...delivery, sender: sender("logs.amazonaws.com") });
+  } catch (e) {
+    if (e instanceof NoDeliveryTarget) throw e;
+    await bus.deliver(arn, { ...delivery, sender: sender(`logs.${scope.region}.amazonaws.com`) });
+  }
+}
 
 /** Resolves when every delivery started so far has finished (tests, shutdown). */
 export async function logsSubscriptionsSettled(): Promise<void> {
@@ -62,12 +77,7 @@ export function deliverToSubscriptions(bus: DeliveryBus, metadata: MetadataStore
         const body = subscriptionPayload(scope.account, group, stream, f.filterName, batch);
         batch = [];
         bytes = 0;
-        await bus
-          .deliver(f.destinationArn, {
-            body,
-            sender: { servicePrincipal: "logs.amazonaws.com", account: scope.account, sourceArn: `arn:aws:logs:${scope.region}:${scope.account}:log-group:${group}:*` },
-          })
-          .catch(() => undefined);
+        await deliverAsLogs(bus, f.destinationArn, { body }, scope, group).catch(() => undefined);
       };
       for (const e of matched) {
         const size = Buffer.byteLength(e.message, "utf8") + 80;
