@@ -71,6 +71,15 @@ describe("Logs Insights queries", () => {
     expect(run("filter @message like /ERROR/").recordsMatched).toBe(3);
   });
 
+  it("keeps bars inside regexes and strings within their command", () => {
+    expect(table("filter @message like /WARN|FATAL/ | fields @logStream")).toEqual([{ "@logStream": "s1" }]);
+    expect(table("parse @message /^(?<lvl>WARN|INFO) / | filter ispresent(lvl) | stats count(*) as n by lvl | sort lvl asc")).toEqual([
+      { lvl: "INFO", n: "1" },
+      { lvl: "WARN", n: "1" },
+    ]);
+    expect(table('filter @message like "a|b" | stats count(*) as n')).toEqual([{ n: "0" }]);
+  });
+
   it("rejects malformed queries with a message saying what is wrong", () => {
     const bad = (q: string, msg: RegExp) => expect(() => compileQuery(q)).toThrow(msg);
     bad("", /empty/);
