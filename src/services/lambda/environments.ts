@@ -579,7 +579,7 @@ export class Executor {
         // PutLogEvents' batch limits apply: 10,000 events per write.
         for (let i = 0; i < b.events.length; i += 10_000) {
           const now = this.runtime.clock.nowMs();
-          await appendLogEvents(this.runtime.storage.metadata, b.scope, b.group, b.stream, b.events.slice(i, i + 10_000), now, { createMissing: true }).catch((e: unknown) =>
+          await appendLogEvents(this.runtime.storage.metadata, b.scope, b.group, b.stream, b.events.slice(i, i + 10_000), now, { createMissing: true, bus: this.runtime.bus }).catch((e: unknown) =>
             this.runtime.logger.warn(`lambda logs: ${String(e)}`),
           );
         }
