@@ -79,7 +79,7 @@ describe("export tasks", () => {
     expect(done).toMatchObject({ taskName: "web", logGroupName: "/app/exp", from: t0 + 1000, to: t0 + 2000, destination: "log-archive", destinationPrefix: "exports", status: { code: "COMPLETED" } });
     expect(done.executionInfo!.completionTime).toBeGreaterThanOrEqual(done.executionInfo!.creationTime!);
     const keys = (await s3.send(new ListObjectsV2Command({ Bucket: "log-archive", Prefix: "exports/" }))).Contents!.map((o) => o.Key).sort();
-    expect(keys).toEqual(["exports/aws-logs-write-test", `exports/${taskId}/web-1/000000.gz`, `exports/${taskId}/web-2/000000.gz`]);
+    expect(keys).toEqual(["exports/aws-logs-write-test", `exports/${taskId}/web-1/000000.gz`, `exports/${taskId}/web-2/000000.gz`].sort());
     expect(await text("exports/aws-logs-write-test", false)).toBe("Permission Check Successful");
     expect(await text(`exports/${taskId}/web-2/000000.gz`)).toBe(`${new Date(t0 + 1000).toISOString()} web-2 line 1\n${new Date(t0 + 2000).toISOString()} web-2 line 2\n`);
   });
