@@ -6,7 +6,7 @@
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { CloudtrailOperations } from "../../generated/cloudtrail.js";
 import { handlers } from "./provider.js";
-import { auditSink, deliverTrails, recorderFor, refreshDataSelectors } from "./recording.js";
+import { auditSink, deliverTrails, expireEvents, recorderFor, refreshDataSelectors } from "./recording.js";
 
 const onTrail = (field: string) => (ctx: RequestContext, input: Record<string, unknown>) => {
   const v = String(input[field] ?? "*");
@@ -31,6 +31,7 @@ export const cloudtrail = defineService<CloudtrailOperations>({
       busy = true;
       lastDelivery = now;
       deliverTrails(metadata, runtime.bus, runtime.logger, now)
+        .then(() => expireEvents(metadata, now))
         .catch((e: unknown) => runtime.logger.warn(`cloudtrail delivery: ${String(e)}`))
         .finally(() => (busy = false));
     };

@@ -25,7 +25,7 @@ import { evaluate, parsePolicyDocument } from "../iam/policy/index.js";
 import { BucketConfigStore } from "../s3/bucket-config-store.js";
 import { BucketStore } from "../s3/store.js";
 import { CloudTrailErrors } from "./errors.js";
-import { eventKey, eventTable, tagsTable, trailsTable, type EventSelector, type TrailRecord } from "./store.js";
+import { batchTable, eventKey, tagsTable, trailsTable, type EventRow, type EventSelector, type TrailRecord } from "./store.js";
 import { recorderFor, refreshDataSelectors } from "./recording.js";
 
 const DAY = 86_400_000;
@@ -106,29 +106,54 @@ export const handlers: Partial<CloudtrailOperations> = {
     if (input.EventCategory === "insight") return { Events: [] };
 
     await recorderFor(ctx.storage.metadata, ctx.logger).flush();
+    // Batches newest first, events within a batch newest first. A token names the batch and
+    // the position in it to continue below.
     let before = eventKey(end + 1, "");
+    let resumeAt: number | undefined;
     if (input.NextToken) {
-      try {
-        before = Buffer.from(input.NextToken, "base64url").toString();
-      } catch {
-        throw new ServiceError(CloudTrailErrors.InvalidNextTokenException);
-      }
-      if (!/^\d{15}:/.test(before)) throw new ServiceError(CloudTrailErrors.InvalidNextTokenException);
+      const token = Buffer.from(input.NextToken, "base64url").toString();
+      const m = /^(\d{15}:[^#]*)#(\d+)$/.exec(token);
+      if (!m) throw new ServiceError(CloudTrailErrors.InvalidNextTokenException);
+      before = m[1]!;
+      resumeAt = Number(m[2]);
     }
-    const from = eventKey(Math.max(start, now - 90 * DAY), "");
-    const table = eventTable(ctx.storage.metadata, ctx.account);
+    // A batch is keyed by its first event; one that began a little before the window may reach into it.
+    const from = eventKey(Math.max(start, now - 90 * DAY) - 60_000, "");
+    const table = batchTable(ctx.storage.metadata, ctx.account);
     const events: Array<Record<string, unknown>> = [];
     let next: string | undefined;
-    // Scan newest first in pages; a filtered lookup may read many rows to fill one page.
     let scanned = 0;
-    outer: for (;;) {
-      const rows = await table.list({ from, before, reverse: true, limit: 500 });
-      for (const { key, value } of rows) {
+    if (resumeAt !== undefined) {
+      const batch = await table.get(before);
+      if (batch) scanned += collect(before, batch.events, resumeAt);
+    }
+    outer: while (next === undefined) {
+      const page = await table.list({ from, before, reverse: true, limit: 20 });
+      for (const { key, value } of page) {
         before = key;
-        scanned++;
+        scanned += collect(key, value.events, value.events.length);
+        if (next !== undefined) break outer;
+      }
+      if (page.length < 20) break;
+      if (scanned >= 500_000) {
+        next = `${before}#0`;
+        break;
+      }
+    }
+
+    /** Take matching events of one batch below position `below`, newest first; sets `next` when the page fills. */
+    function collect(key: string, rows: EventRow[], below: number): number {
+      let n = 0;
+      for (let i = Math.min(below, rows.length) - 1; i >= 0; i--) {
+        const value = rows[i]!;
+        n++;
         const e = value.event;
-        if (!e.managementEvent || value.region !== ctx.region) continue;
+        if (value.ms < start || value.ms > end || !e.managementEvent || value.region !== ctx.region) continue;
         if (attr && !matchesAttribute(attr.AttributeKey, attr.AttributeValue, value)) continue;
+        if (events.length === max) {
+          next = `${key}#${i + 1}`;
+          return n;
+        }
         events.push({
           EventId: e.eventID,
           EventName: e.eventName,
@@ -140,16 +165,8 @@ export const handlers: Partial<CloudtrailOperations> = {
           Resources: value.resources,
           CloudTrailEvent: JSON.stringify(e),
         });
-        if (events.length === max) {
-          next = key;
-          break outer;
-        }
       }
-      if (rows.length < 500) break;
-      if (scanned >= 200_000) {
-        next = before;
-        break;
-      }
+      return n;
     }
     return { Events: events as never, ...(next ? { NextToken: Buffer.from(next).toString("base64url") } : {}) };
   },
@@ -231,8 +248,8 @@ export const handlers: Partial<CloudtrailOperations> = {
     const trail = await findTrail(ctx, input.Name);
     if (!trail.logging) {
       const now = ctx.clock.nowMs();
-      // Delivery starts with the events recorded from now on.
-      await trailsTable(ctx.storage.metadata, ctx.scope).put(trail.Name, { ...trail, logging: true, startLoggingTime: now, deliveredThrough: eventKey(now, "") });
+      // Delivery starts with the events recorded from now on (recording.ts filters by time).
+      await trailsTable(ctx.storage.metadata, ctx.scope).put(trail.Name, { ...trail, logging: true, startLoggingTime: now });
       await refreshDataSelectors(ctx.storage.metadata);
     }
     return {};

@@ -13,7 +13,7 @@ import type { DeliveryBus } from "../../core/bus.js";
 import type { Logger } from "../../core/logger.js";
 import type { MetadataStore } from "../../storage/types.js";
 import { dataResourceOf, isDataEvent, isReadOnly, toCloudTrail } from "./record.js";
-import { EventRecorder, eventKey, eventTable, trailsTable, type EventRow, type TrailRecord } from "./store.js";
+import { EventRecorder, batchTable, eventKey, trailsTable, type EventRow, type TrailRecord } from "./store.js";
 
 const GLOBAL_SERVICES = new Set(["iam", "sts-global", "cloudfront", "route53"]);
 
@@ -60,12 +60,20 @@ export function auditSink(metadata: MetadataStore, logger: Logger): (r: AuditRec
     if (isDataEvent(r.service, r.operation) && !selectsDataEvent(dataTrails.get(metadata)?.get(r.accountId), r.service, r.parameters, isReadOnly(r.operation))) return;
     const region = GLOBAL_SERVICES.has(r.service) ? "us-east-1" : (r.region ?? "us-east-1");
     const stored = toCloudTrail(r, region);
-    const ms = Date.parse(r.time);
-    recorder.add(r.accountId, eventKey(ms, stored.event.eventID), { ...stored, region });
+    recorder.add(r.accountId, { ...stored, region, ms: Date.parse(r.time) });
   };
 }
 
 const compact = (iso: string) => iso.replace(/[-:]/g, "").replace(/\.\d{3}/, "").slice(0, 13) + "Z";
+
+/** Drop recorded events older than Event history's 90 days (and so past any trail's delivery). */
+export async function expireEvents(metadata: MetadataStore, nowMs: number): Promise<void> {
+  const cutoff = eventKey(nowMs - 90 * 86_400_000, "");
+  for (const scope of await metadata.scopes("cloudtrail", "event-batches")) {
+    const table = batchTable(metadata, scope.account);
+    for (const { key } of await table.list({ before: cutoff, limit: 1000 })) await table.delete(key);
+  }
+}
 
 /** Deliver each logging trail's events recorded since its last delivery. */
 export async function deliverTrails(metadata: MetadataStore, bus: DeliveryBus, logger: Logger, nowMs: number): Promise<void> {
@@ -74,16 +82,20 @@ export async function deliverTrails(metadata: MetadataStore, bus: DeliveryBus, l
     const trails = trailsTable(metadata, scope);
     for (const { value: trail } of await trails.list()) {
       if (!trail.logging) continue;
-      const from = trail.deliveredThrough ?? eventKey(trail.startLoggingTime ?? 0, "");
-      const until = eventKey(nowMs + 1, "");
-      const rows = await eventTable(metadata, scope.account).list({ after: from, before: until, limit: 10_000 });
-      if (rows.length === 0) continue;
+      // Batches begin with their first event, so the first delivery looks a minute further back
+      // and every delivery keeps only events from when logging (re)started.
+      const since = trail.startLoggingTime ?? 0;
+      const from = trail.deliveredThrough ?? eventKey(since - 60_000, "");
+      const batches = await batchTable(metadata, scope.account).list({ after: from, limit: 200 });
+      if (batches.length === 0) continue;
       const byRegion = new Map<string, EventRow[]>();
-      for (const { value } of rows) {
-        if (!wanted(trail, scope.region, value)) continue;
-        byRegion.set(value.region, [...(byRegion.get(value.region) ?? []), value]);
+      for (const { value } of batches) {
+        for (const row of value.events) {
+          if (row.ms < since || !wanted(trail, scope.region, row)) continue;
+          byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), row]);
+        }
       }
-      const last = rows[rows.length - 1]!.key;
+      const last = batches[batches.length - 1]!.key;
       let error: string | undefined;
       for (const [region, events] of byRegion) {
         const stamp = new Date(nowMs).toISOString();
