@@ -62,7 +62,7 @@ interface Pending {
   done: boolean;
 }
 
-/** Where the shipped bootstraps are (next to this file; from dist/, in the source tree). */
+/** Where the shipped bootstraps are: next to this file (the build copies them into dist/), else in the source tree. */
 function runtimeFile(name: string): string {
   const here = fileURLToPath(new URL(`./runtimes/${name}`, import.meta.url));
   if (existsSync(here)) return here;
