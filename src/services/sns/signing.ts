@@ -5,7 +5,7 @@
  * `/_nimbus/sns/SimpleNotificationService-<id>.pem`. SignatureVersion 1 signs with SHA1withRSA,
  * 2 with SHA256withRSA, over AWS's documented string to sign.
  */
-import { createHash, createSign, generateKeyPairSync } from "node:crypto";
+import { createHash, createPrivateKey, createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
 import forge from "node-forge";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 
@@ -80,8 +80,13 @@ export function stringToSign(m: Record<string, string | undefined>): string {
   return s;
 }
 
+/** Parsed private keys by PEM: parsing the PEM on every signature cost more than the RSA operation. */
+const parsed = new Map<string, KeyObject>();
+
 export function sign(key: SigningKey, version: string, text: string): string {
+  let keyObject = parsed.get(key.keyPem);
+  if (!keyObject) parsed.set(key.keyPem, (keyObject = createPrivateKey(key.keyPem)));
   const signer = createSign(version === "2" ? "RSA-SHA256" : "RSA-SHA1");
   signer.update(text, "utf8");
-  return signer.sign(key.keyPem, "base64");
+  return signer.sign(keyObject, "base64");
 }
