@@ -1,5 +1,6 @@
 /** Shared test plumbing: an in-process Nimbus per test file, and the official CLIs run against it. */
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startNimbus, type Nimbus, type NimbusOptions } from "../src/index.js";
 
@@ -86,4 +87,20 @@ export function boto3(n: Nimbus, code: string, opts: CliCredentials = {}): Promi
     "",
   ].join("\n");
   return run(PYTHON, ["-c", prelude + code], env);
+}
+
+/** Start the `nimbus` binary (bin/nimbus.js, built by `npm run build`) on a free port over a data dir; resolves once it listens. */
+export function startBinary(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("../bin/nimbus.js", import.meta.url)), "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve({ child, endpoint: m[1]! });
+    });
+    child.once("exit", (code) => reject(new Error(`nimbus exited with ${code}`)));
+  });
 }

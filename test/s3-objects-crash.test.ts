@@ -5,29 +5,12 @@
  * (or the one in flight when the process died).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { startBinary } from "./helpers.js";
 import { join } from "node:path";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-function startBinary(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [join(ROOT, "bin/nimbus.js"), "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve({ child, endpoint: m[1]! });
-    });
-    child.once("exit", (code) => reject(new Error(`nimbus exited with ${code}`)));
-  });
-}
 
 const client = (endpoint: string) =>
   new S3Client({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, forcePathStyle: true, maxAttempts: 1 });

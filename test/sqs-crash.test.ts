@@ -5,9 +5,9 @@
  * in flight when the process died become visible again when their visibility timeout expires.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { startBinary } from "./helpers.js";
 import { join } from "node:path";
 import {
   CreateQueueCommand,
@@ -17,23 +17,6 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-function startBinary(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [join(ROOT, "bin/nimbus.js"), "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve({ child, endpoint: m[1]! });
-    });
-    child.once("exit", (code) => reject(new Error(`nimbus exited with ${code}`)));
-  });
-}
 
 const client = (endpoint: string) =>
   new SQSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 });
