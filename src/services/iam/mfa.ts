@@ -8,7 +8,6 @@
  * writing a QR encoder (Reed-Solomon, masking, PNG) here would be a project of its own.
  */
 import { HOTP, Secret, TOTP } from "otpauth";
-import QRCode from "qrcode";
 import type { MetadataStore } from "../../storage/types.js";
 import { IamDb, accountScope, nameKey, type MfaDeviceRecord } from "./store.js";
 
@@ -34,7 +33,8 @@ export function otpauthUri(seed: string, deviceName: string, account: string): s
   }).toString();
 }
 
-export function qrCodePng(uri: string): Promise<Buffer> {
+export async function qrCodePng(uri: string): Promise<Buffer> {
+  const { default: QRCode } = await import("qrcode");
   return QRCode.toBuffer(uri, { type: "png", errorCorrectionLevel: "M", margin: 2, scale: 4 });
 }
 

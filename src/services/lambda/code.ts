@@ -8,7 +8,7 @@
 import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
-import yauzl from "yauzl";
+import type { Entry, ZipFile } from "yauzl";
 import type { BlobStore } from "../../storage/types.js";
 
 export const ZIPPED_LIMIT = 52_428_800;
@@ -21,15 +21,17 @@ export interface ZipEntryInfo {
   directory: boolean;
 }
 
-function openZip(buffer: Buffer): Promise<yauzl.ZipFile> {
+async function openZip(buffer: Buffer): Promise<ZipFile> {
+  // Loaded on first use, like the other libraries only some requests need.
+  const { default: yauzl } = await import("yauzl");
   return new Promise((ok, fail) => yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true }, (e, z) => (e ? fail(e) : ok(z))));
 }
 
 /** Walk the entries; `each` may read the entry's bytes through the returned zip. */
-async function walk(buffer: Buffer, each: (zip: yauzl.ZipFile, entry: yauzl.Entry) => Promise<void>): Promise<void> {
+async function walk(buffer: Buffer, each: (zip: ZipFile, entry: Entry) => Promise<void>): Promise<void> {
   const zip = await openZip(buffer);
   await new Promise<void>((ok, fail) => {
-    zip.on("entry", (entry: yauzl.Entry) => {
+    zip.on("entry", (entry: Entry) => {
       each(zip, entry).then(() => zip.readEntry(), (e: unknown) => {
         zip.close();
         fail(e instanceof Error ? e : new Error(String(e)));

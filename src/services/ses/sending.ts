@@ -6,10 +6,9 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import Handlebars from "handlebars";
-import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import addressparser from "nodemailer/lib/addressparser/index.js";
-import nodemailer, { type Transporter } from "nodemailer";
-import { simpleParser, type AddressObject } from "mailparser";
+import type { Transporter } from "nodemailer";
+import type { AddressObject } from "mailparser";
 import type { MetadataStore } from "../../storage/types.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
@@ -83,12 +82,15 @@ export function sesMessageId(nowMs: number): string {
 }
 
 let transport: { url: string; t: Transporter } | undefined;
-function relay(): Transporter | undefined {
+async function relay(): Promise<Transporter | undefined> {
   const url = process.env.NIMBUS_SMTP_URL;
   if (!url) return undefined;
-  if (transport?.url !== url) transport = { url, t: nodemailer.createTransport(url) };
+  if (transport?.url !== url) transport = { url, t: (await import("nodemailer")).default.createTransport(url) };
   return transport.t;
 }
+
+/** The mail libraries are loaded on first use: together they are most of a cold start's module loading. */
+const mailComposer = async () => (await import("nodemailer/lib/mail-composer/index.js")).default;
 
 const addressesOf = (a: AddressObject | AddressObject[] | undefined): string[] =>
   (Array.isArray(a) ? a : a ? [a] : []).flatMap((o) => o.value.map((v) => v.address ?? "")).filter((s) => s !== "");
@@ -104,6 +106,7 @@ export async function deliver(env: SendEnv, msg: Outgoing, source: "ses" | "sns"
   let out = msg;
   if (msg.raw) {
     raw = msg.raw;
+    const { simpleParser } = await import("mailparser");
     const parsed = await simpleParser(raw);
     const headerTo = addressesOf(parsed.to);
     const headerCc = addressesOf(parsed.cc);
@@ -118,7 +121,7 @@ export async function deliver(env: SendEnv, msg: Outgoing, source: "ses" | "sns"
       ...(typeof parsed.html === "string" ? { html: parsed.html } : {}),
     };
   } else {
-    raw = await new MailComposer({
+    raw = await new (await mailComposer())({
       from: msg.from,
       to: msg.to,
       cc: msg.cc,
@@ -158,7 +161,7 @@ export async function deliver(env: SendEnv, msg: Outgoing, source: "ses" | "sns"
     if (source === "ses") await tt.sends.put(timeKey(now, record.id), { t: now, recipients: out.to.length + out.cc.length + out.bcc.length, rejected: false });
   });
   void t;
-  const smtp = relay();
+  const smtp = await relay();
   if (smtp) {
     const rcpt = [...out.to, ...out.cc, ...out.bcc].map(bareAddress);
     try {
@@ -238,7 +241,7 @@ export function renderTemplate(t: { subject?: string; text?: string; html?: stri
 
 /** The full MIME text TestRenderTemplate answers with. */
 export async function renderedMime(from: string, r: { subject: string; text?: string; html?: string }, nowMs: number): Promise<string> {
-  const buf = await new MailComposer({
+  const buf = await new (await mailComposer())({
     from,
     subject: r.subject,
     ...(r.text !== undefined ? { text: r.text } : {}),

@@ -6,7 +6,6 @@
  * 2 with SHA256withRSA, over AWS's documented string to sign.
  */
 import { createHash, createPrivateKey, createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
-import forge from "node-forge";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 
 export interface SigningKey {
@@ -19,7 +18,9 @@ export interface SigningKey {
 const KEY_SCOPE: Scope = { account: "nimbus", region: "aws-global", service: "sns" };
 const cache = new WeakMap<MetadataStore, Promise<SigningKey>>();
 
-function makeKey(nowMs: number): SigningKey {
+/** node-forge (X.509 certificates) is loaded only when a data directory first needs a key. */
+async function makeKey(nowMs: number): Promise<SigningKey> {
+  const { default: forge } = await import("node-forge");
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const pubPem = publicKey.export({ type: "spki", format: "pem" }).toString();
@@ -48,7 +49,7 @@ export function signingKey(metadata: MetadataStore, nowMs: number): Promise<Sign
       const table = metadata.table<SigningKey>(KEY_SCOPE, "signing-key");
       const existing = await table.get("current");
       if (existing) return existing;
-      const made = makeKey(nowMs);
+      const made = await makeKey(nowMs);
       if (await table.insert("current", made)) return made;
       return (await table.get("current"))!;
     })();
