@@ -155,6 +155,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
     }
     if (path === "/_nimbus/reset" && req.method === "POST") {
       if (!loopbackOnly()) return;
+      for (const svc of registry.all()) await svc.definition.reset?.(serviceRuntime);
       await storage.metadata.reset();
       await storage.blobs.reset();
       identity.clearCache();

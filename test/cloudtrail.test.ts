@@ -203,3 +203,19 @@ describe("other clients", () => {
     expect(JSON.parse(py.stdout)).toContain("cli-trail-bucket");
   });
 });
+
+describe("reset", () => {
+  it("leaves no event recorded before POST /_nimbus/reset", async () => {
+    const fresh = await startTestNimbus();
+    try {
+      const client = new CloudTrailClient(sdkConfig(fresh));
+      await new S3Client({ ...sdkConfig(fresh), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: "before-reset" }));
+      const res = await fetch(`${fresh.endpoint}/_nimbus/reset`, { method: "POST" });
+      expect(res.status).toBe(200);
+      const events = await client.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: "before-reset" }] }));
+      expect(events.Events).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});

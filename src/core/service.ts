@@ -176,6 +176,11 @@ export interface ServiceDefinition {
   start?(runtime: ServiceRuntime): Promise<void> | void;
   /** Runs once at shutdown, with the runtime `start` got (one process may run several Nimbus instances). */
   stop?(runtime: ServiceRuntime): Promise<void> | void;
+  /**
+   * Runs before `POST /_nimbus/reset` wipes storage: write out anything buffered and drop
+   * in-memory copies of stored state, so nothing stale survives the reset.
+   */
+  reset?(runtime: ServiceRuntime): Promise<void> | void;
 }
 
 /** What the HTTP-level hooks get besides the request. */

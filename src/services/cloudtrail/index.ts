@@ -49,6 +49,10 @@ export const cloudtrail = defineService<CloudtrailOperations>({
     }
     await recorderFor(runtime.storage.metadata, runtime.logger).close();
   },
+  // Buffered events are written before a reset wipes storage, not after it.
+  reset(runtime) {
+    return recorderFor(runtime.storage.metadata, runtime.logger).flush();
+  },
   authorization: {
     CreateTrail: onTrail("Name"),
     UpdateTrail: onTrail("Name"),

@@ -28,7 +28,7 @@ const onQueueArn = (member: string) => (ctx: RequestContext, input: Record<strin
   return account ? { resources: [arn], resourceAccount: account } : {};
 };
 
-const started = new WeakMap<ServiceRuntime, { off: () => void; reset: () => Promise<void>; timer: NodeJS.Timeout; offClock: () => void }>();
+const started = new WeakMap<ServiceRuntime, { off: () => void; timer: NodeJS.Timeout; offClock: () => void }>();
 
 /** The bus target: a service (S3, SNS, ...) or another account's resource sends to a queue. */
 async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery): Promise<{ messageId?: string }> {
@@ -80,15 +80,7 @@ export const sqs = defineService<SqsOperations>({
   handlers,
   start(runtime) {
     const off = runtime.bus.register("sqs", (arn, d) => deliverToQueue(runtime, arn, d));
-    // POST /_nimbus/reset wipes the rows under the in-memory index: drop the index with them.
     const metadata = runtime.storage.metadata;
-    const reset = metadata.reset.bind(metadata);
-    metadata.reset = async () => {
-      const eng = engineFor(metadata, runtime.clock);
-      await eng.writer.flush();
-      await reset();
-      eng.forget();
-    };
     // Retention: once a minute of real time and whenever the injected clock moves.
     let sweeping = false;
     const sweep = () => {
@@ -101,7 +93,7 @@ export const sqs = defineService<SqsOperations>({
     };
     const timer = setInterval(sweep, 60_000);
     timer.unref();
-    started.set(runtime, { off, reset, timer, offClock: runtime.clock.onAdvance(sweep) });
+    started.set(runtime, { off, timer, offClock: runtime.clock.onAdvance(sweep) });
   },
   async stop(runtime) {
     const s = started.get(runtime);
@@ -109,8 +101,13 @@ export const sqs = defineService<SqsOperations>({
     s.off();
     clearInterval(s.timer);
     s.offClock();
-    runtime.storage.metadata.reset = s.reset;
     await engineFor(runtime.storage.metadata, runtime.clock).writer.flush();
+  },
+  // POST /_nimbus/reset wipes the rows under the in-memory index: write out pending work, then drop the index.
+  async reset(runtime) {
+    const eng = engineFor(runtime.storage.metadata, runtime.clock);
+    await eng.writer.flush();
+    eng.forget();
   },
   resourcePolicy: async (ctx, arn) => {
     const q = await queueByArn(engineFor(ctx.storage.metadata, ctx.clock), arn);
