@@ -22,7 +22,6 @@ export interface AuditRecord {
   /** Who called (CloudTrail's userIdentity). */
   principal?: Principal;
   userAgent?: string;
-  accessKeyId?: string;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

@@ -248,7 +248,6 @@ export class Gateway {
           ...(errorMessage !== undefined ? { errorMessage } : {}),
           ...(ctx ? { principal: ctx.principal } : {}),
           ...(req.headers["user-agent"] !== undefined ? { userAgent: String(req.headers["user-agent"]) } : {}),
-          accessKeyId: ctx && ctx.principal.type !== "anonymous" ? ctx.principal.accessKeyId : undefined,
         };
         for (const sink of this.runtime.audit) {
           try {
