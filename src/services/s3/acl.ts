@@ -231,6 +231,23 @@ const BUCKET_ACTIONS: Record<Exclude<Permission, "FULL_CONTROL">, { bucket: stri
 };
 
 /**
+ * Who a grant lets in, as a policy Principal (and Condition): another account, everyone, or any
+ * signed request. Grants to the owner's own account, public grants when Block Public Access
+ * ignores them, and LogDelivery (no principal here delivers logs) give nothing.
+ */
+export function granteePrincipal(g: AclGrant, ownerAccount: string, ignorePublic: boolean): { principal: unknown; condition?: Record<string, unknown> } | undefined {
+  if (g.grantee.type === "CanonicalUser") {
+    const account = /^0{52}(\d{12})$/.exec(g.grantee.id)?.[1];
+    return !account || account === ownerAccount ? undefined : { principal: { AWS: account } };
+  }
+  if (ignorePublic) return undefined;
+  if (g.grantee.uri === ALL_USERS) return { principal: "*" };
+  // Any signed request, not an anonymous one.
+  if (g.grantee.uri === AUTHENTICATED_USERS) return { principal: { AWS: "*" }, condition: { Null: { "aws:PrincipalArn": "false" } } };
+  return undefined;
+}
+
+/**
  * The ACL as policy statements, for the policy engine (grants to the bucket owner are left out:
  * within its own account an ACL adds nothing to what IAM decides).
  */
@@ -243,23 +260,9 @@ export function aclStatements(
   const out: Record<string, unknown>[] = [];
   const bucketArn = `arn:aws:s3:::${bucket}`;
   for (const g of acl.grants) {
-    let principal: unknown;
-    let condition: Record<string, unknown> | undefined;
-    if (g.grantee.type === "CanonicalUser") {
-      const account = /^0{52}(\d{12})$/.exec(g.grantee.id)?.[1];
-      if (!account || account === ownerAccount) continue;
-      principal = { AWS: account };
-    } else if (g.grantee.uri === ALL_USERS) {
-      if (ignorePublic) continue;
-      principal = "*";
-    } else if (g.grantee.uri === AUTHENTICATED_USERS) {
-      if (ignorePublic) continue;
-      principal = { AWS: "*" };
-      // Any signed request, not an anonymous one.
-      condition = { Null: { "aws:PrincipalArn": "false" } };
-    } else {
-      continue; // LogDelivery: no principal here delivers logs.
-    }
+    const who = granteePrincipal(g, ownerAccount, ignorePublic);
+    if (!who) continue;
+    const { principal, condition } = who;
     const permissions = g.permission === "FULL_CONTROL" ? (Object.keys(BUCKET_ACTIONS) as Array<keyof typeof BUCKET_ACTIONS>) : [g.permission];
     for (const p of permissions) {
       const { bucket: onBucket, objects } = BUCKET_ACTIONS[p];

@@ -21,7 +21,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { AuthorizationFacts, RequestContext } from "../../core/service.js";
 import type { S3Operations } from "../../generated/s3.js";
-import { aclFromRequest, aclOutput, canonicalIdOf, isPublicAcl, privateAcl, ALL_USERS, AUTHENTICATED_USERS, type AclHeaders } from "./acl.js";
+import { aclFromRequest, aclOutput, canonicalIdOf, granteePrincipal, isPublicAcl, privateAcl, type AclHeaders } from "./acl.js";
 import {
   BucketConfigStore,
   effectiveOwnership,
@@ -139,22 +139,9 @@ const OBJECT_ACTIONS: Record<"READ" | "READ_ACP" | "WRITE_ACP", string[]> = {
 export function objectAclStatements(acl: AccessControlList, arn: string, bucketAccount: string, ignorePublic: boolean): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const g of acl.grants) {
-    let principal: unknown;
-    let condition: Record<string, unknown> | undefined;
-    if (g.grantee.type === "CanonicalUser") {
-      const account = /^0{52}(\d{12})$/.exec(g.grantee.id)?.[1];
-      if (!account || account === bucketAccount) continue;
-      principal = { AWS: account };
-    } else if (g.grantee.uri === ALL_USERS) {
-      if (ignorePublic) continue;
-      principal = "*";
-    } else if (g.grantee.uri === AUTHENTICATED_USERS) {
-      if (ignorePublic) continue;
-      principal = { AWS: "*" };
-      condition = { Null: { "aws:PrincipalArn": "false" } };
-    } else {
-      continue;
-    }
+    const who = granteePrincipal(g, bucketAccount, ignorePublic);
+    if (!who) continue;
+    const { principal, condition } = who;
     const perms = g.permission === "FULL_CONTROL" ? (["READ", "READ_ACP", "WRITE_ACP"] as const) : g.permission === "WRITE" ? [] : [g.permission];
     const actions = perms.flatMap((p) => OBJECT_ACTIONS[p]);
     if (actions.length) out.push({ Effect: "Allow", Principal: principal, Action: actions, Resource: arn, ...(condition ? { Condition: condition } : {}) });
