@@ -21,8 +21,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { RequestContext } from "../../core/service.js";
 import type { CloudtrailOperations } from "../../generated/cloudtrail.js";
-import { evaluate, parsePolicyDocument } from "../iam/policy/index.js";
-import { BucketConfigStore } from "../s3/bucket-config-store.js";
+import { mayWrite } from "../s3/service-writes.js";
 import { BucketStore } from "../s3/store.js";
 import { CloudTrailErrors } from "./errors.js";
 import { batchTable, eventKey, tagsTable, trailsTable, type EventRow, type EventSelector, type TrailRecord } from "./store.js";
@@ -52,23 +51,12 @@ function trailOut(t: TrailRecord) {
 async function checkBucket(ctx: RequestContext, bucketName: string, prefix: string | undefined): Promise<void> {
   const bucket = await new BucketStore(ctx.storage.metadata).get(bucketName);
   if (!bucket) throw new ServiceError(CloudTrailErrors.S3BucketDoesNotExistException, `S3 bucket ${bucketName} does not exist.`);
-  const policy = await new BucketConfigStore(ctx.storage.metadata).get(bucket, "policy");
   const key = `${prefix ? `${prefix}/` : ""}AWSLogs/${ctx.account}/CloudTrail/${ctx.region}/x.json.gz`;
-  const allowed =
-    policy !== undefined &&
-    evaluate({
-      action: "s3:PutObject",
-      resources: [`arn:aws:s3:::${bucketName}/${key}`],
-      principal: { type: "service", arn: "cloudtrail.amazonaws.com" },
-      resourceAccount: bucket.account,
-      identityPolicies: [],
-      resourcePolicy: parsePolicyDocument(policy, "resource"),
-      context: {
-        "aws:SourceAccount": ctx.account,
-        "aws:SourceArn": trailArn(ctx, "x").replace(/x$/, ""),
-        "s3:x-amz-acl": "bucket-owner-full-control",
-      },
-    }) === "Allowed";
+  const allowed = await mayWrite(ctx.storage.metadata, bucket, key, {
+    servicePrincipal: "cloudtrail.amazonaws.com",
+    account: ctx.account,
+    sourceArn: trailArn(ctx, "x").replace(/x$/, ""),
+  });
   if (!allowed) throw new ServiceError(CloudTrailErrors.InsufficientS3BucketPolicyException, `Incorrect S3 bucket policy is detected for bucket: ${bucketName}`);
 }
 

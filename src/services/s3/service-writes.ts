@@ -17,7 +17,37 @@ import type { RequestContext, ServiceRuntime } from "../../core/service.js";
 import { evaluate, parsePolicyDocument } from "../iam/policy/index.js";
 import { BucketConfigStore } from "./bucket-config-store.js";
 import { putObject } from "./provider-objects.js";
-import { BucketStore } from "./store.js";
+import { BucketStore, type BucketRecord } from "./store.js";
+import type { MetadataStore } from "../../storage/types.js";
+
+/**
+ * Whether a sender may put `key` in the bucket: the owner's own account always may; a service
+ * principal or another account only when the bucket policy allows `s3:PutObject` on the key with
+ * the keys AWS's delivery services send (aws:SourceAccount, aws:SourceArn,
+ * s3:x-amz-acl = bucket-owner-full-control).
+ */
+export async function mayWrite(metadata: MetadataStore, bucket: BucketRecord, key: string, sender: Delivery["sender"]): Promise<boolean> {
+  if (!sender.servicePrincipal && sender.account === bucket.account) return true;
+  const policy = await new BucketConfigStore(metadata).get(bucket, "policy");
+  if (!policy) return false;
+  return (
+    evaluate({
+      action: "s3:PutObject",
+      resources: [`arn:aws:s3:::${bucket.name}/${key}`],
+      principal: sender.servicePrincipal
+        ? { type: "service", arn: sender.servicePrincipal }
+        : { type: "root", arn: `arn:aws:iam::${sender.account}:root`, account: sender.account },
+      resourceAccount: bucket.account,
+      identityPolicies: [],
+      resourcePolicy: parsePolicyDocument(policy, "resource"),
+      context: {
+        "aws:SourceAccount": sender.account,
+        ...(sender.sourceArn ? { "aws:SourceArn": sender.sourceArn } : {}),
+        "s3:x-amz-acl": "bucket-owner-full-control",
+      },
+    }) === "Allowed"
+  );
+}
 
 export function registerServiceWrites(runtime: ServiceRuntime): () => void {
   return runtime.bus.register("s3", async (arn: string, delivery: Delivery) => {
@@ -26,27 +56,8 @@ export function registerServiceWrites(runtime: ServiceRuntime): () => void {
     const [, bucketName, key] = m as unknown as [string, string, string];
     const bucket = await new BucketStore(runtime.storage.metadata).get(bucketName);
     if (!bucket) throw new Error(`The specified bucket does not exist: ${bucketName}`);
-    const sender = delivery.sender;
-    if (sender.servicePrincipal || sender.account !== bucket.account) {
-      const policy = await new BucketConfigStore(runtime.storage.metadata).get(bucket, "policy");
-      const decision = policy
-        ? evaluate({
-            action: "s3:PutObject",
-            resources: [`arn:aws:s3:::${bucketName}/${key}`],
-            principal: sender.servicePrincipal
-              ? { type: "service", arn: sender.servicePrincipal }
-              : { type: "root", arn: `arn:aws:iam::${sender.account}:root`, account: sender.account },
-            resourceAccount: bucket.account,
-            identityPolicies: [],
-            resourcePolicy: parsePolicyDocument(policy, "resource"),
-            context: {
-              "aws:SourceAccount": sender.account,
-              ...(sender.sourceArn ? { "aws:SourceArn": sender.sourceArn } : {}),
-              "s3:x-amz-acl": "bucket-owner-full-control",
-            },
-          })
-        : "ImplicitlyDenied";
-      if (decision !== "Allowed") throw new Error(`Access Denied: ${sender.servicePrincipal ?? sender.account} may not write to ${arn}`);
+    if (!(await mayWrite(runtime.storage.metadata, bucket, key, delivery.sender))) {
+      throw new Error(`Access Denied: ${delivery.sender.servicePrincipal ?? delivery.sender.account} may not write to ${arn}`);
     }
     const attr = (name: string) => delivery.attributes?.[name]?.StringValue;
     const body = attr("Body-Encoding") === "base64" ? Buffer.from(delivery.body, "base64") : Buffer.from(delivery.body, "utf8");
