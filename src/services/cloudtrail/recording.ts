@@ -92,7 +92,9 @@ export async function deliverTrails(metadata: MetadataStore, bus: DeliveryBus, l
       for (const { value } of batches) {
         for (const row of value.events) {
           if (row.ms < since || !wanted(trail, scope.region, row)) continue;
-          byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), row]);
+          const list = byRegion.get(row.region);
+          if (list) list.push(row);
+          else byRegion.set(row.region, [row]);
         }
       }
       const last = batches[batches.length - 1]!.key;
