@@ -115,6 +115,169 @@ describe("SQLite metadata store specifics", () => {
   });
 });
 
+describe("SQLite metadata store group commit", () => {
+  const A = { account: "111111111111", region: "us-east-1", service: "test" };
+
+  /** A store whose COMMITs are counted (the statement is wrapped, nothing else changes). */
+  async function counted(): Promise<{ store: SqliteMetadataStore; commits: () => number; done: () => Promise<void> }> {
+    const dir = await tempDir();
+    const store = new SqliteMetadataStore(join(dir, "m.sqlite"));
+    const commit = (store as unknown as { w: { commit: { run: () => unknown } } }).w.commit;
+    const run = commit.run.bind(commit);
+    let n = 0;
+    commit.run = () => {
+      n++;
+      return run();
+    };
+    return {
+      store,
+      commits: () => n,
+      done: async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it("runs concurrent transactions and plain writes under one COMMIT, with each one's own result", async () => {
+    const { store, commits, done } = await counted();
+    try {
+      const t = store.table<number>(A, "t");
+      const before = commits();
+      const results = await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) =>
+          store.transaction(async (tx) => {
+            await tx.table<number>(A, "t").put(`k${i}`, i);
+            return i * 10;
+          }),
+        ),
+        t.put("plain", 99).then(() => "plain"),
+      ]);
+      expect(results).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, "plain"]);
+      expect(commits() - before).toBe(1);
+      expect(await t.count()).toBe(11);
+      expect(await t.get("k7")).toBe(7);
+      expect(await t.get("plain")).toBe(99);
+    } finally {
+      await done();
+    }
+  });
+
+  it("rolls back only the transaction that fails, before, between or after others of its batch", async () => {
+    const { store, commits, done } = await counted();
+    try {
+      const t = store.table<number>(A, "t");
+      await t.put("counter", 0);
+      const before = commits();
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 9 }, (_, i) =>
+          store.transaction(async (tx) => {
+            const c = tx.table<number>(A, "t");
+            const n = (await c.get("counter"))!;
+            await c.put("counter", n + 1);
+            await c.put(`by${i}`, n);
+            if (i % 4 === 0) throw new Error(`fail ${i}`);
+            return n;
+          }),
+        ),
+      );
+      expect(commits() - before).toBe(1);
+      expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled", "rejected"]);
+      expect((outcomes[4] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+      expect(((outcomes[4] as PromiseRejectedResult).reason as Error).message).toBe("fail 4");
+      // Each successful one saw the writes of those committed before it, none of a failed one's.
+      expect(outcomes.filter((o) => o.status === "fulfilled").map((o) => (o as PromiseFulfilledResult<number>).value)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(await t.get("counter")).toBe(6);
+      for (const i of [0, 4, 8]) expect(await t.get(`by${i}`)).toBeUndefined();
+      expect(await t.get("by7")).toBe(5);
+    } finally {
+      await done();
+    }
+  });
+
+  it("keeps a batch invisible to readers until its COMMIT and settles nothing before it", async () => {
+    const { store, done } = await counted();
+    let release: () => void = () => {};
+    try {
+      const t = store.table<string>(A, "t");
+      const gate = new Promise<void>((r) => (release = r));
+      let seenInside: string | undefined = "unset";
+      const first = store.transaction(async (tx) => {
+        await tx.table<string>(A, "t").put("a", "first");
+        return "first";
+      });
+      const second = store.transaction(async (tx) => {
+        seenInside = await tx.table<string>(A, "t").get("a");
+        await gate;
+        return "second";
+      });
+      let firstSettled = false;
+      void first.then(() => (firstSettled = true));
+      // Wait until the second runs: the first has run, but its COMMIT is the batch's.
+      while (seenInside === "unset") await new Promise((r) => setImmediate(r));
+      expect(seenInside).toBe("first");
+      expect(firstSettled).toBe(false);
+      expect(await t.get("a")).toBeUndefined();
+      release();
+      expect(await Promise.all([first, second])).toEqual(["first", "second"]);
+      expect(await t.get("a")).toBe("first");
+    } finally {
+      release();
+      await done();
+    }
+  });
+
+  it("rejects every transaction of the batch when the COMMIT fails, and retries plain writes alone", async () => {
+    const { store, done } = await counted();
+    try {
+      const t = store.table<number>(A, "t");
+      const commit = (store as unknown as { w: { commit: { run: () => unknown } } }).w.commit;
+      const run = commit.run;
+      let failNext = true;
+      commit.run = () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("disk gone");
+        }
+        return run();
+      };
+      const outcomes = await Promise.allSettled([
+        store.transaction(async (tx) => tx.table<number>(A, "t").put("x", 1)),
+        t.put("plain", 2),
+        store.transaction(async (tx) => tx.table<number>(A, "t").put("y", 3)),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "rejected"]);
+      expect(((outcomes[0] as PromiseRejectedResult).reason as Error).message).toBe("disk gone");
+      expect(await t.list()).toEqual([{ key: "plain", value: 2 }]);
+      // The store goes on working.
+      await store.transaction(async (tx) => tx.table<number>(A, "t").put("z", 4));
+      expect(await t.get("z")).toBe(4);
+    } finally {
+      await done();
+    }
+  });
+
+  it("still refuses nested use while other transactions of the batch succeed", async () => {
+    const { store, done } = await counted();
+    try {
+      const outcomes = await Promise.allSettled([
+        store.transaction(async (tx) => tx.table(A, "t").put("a", 1)),
+        store.transaction(async (tx) => {
+          await tx.table(A, "t").put("nested", 1);
+          return store.transaction(async () => 1);
+        }),
+        store.transaction(async () => store.table(A, "t").put("b", 1)),
+        store.transaction(async (tx) => tx.table(A, "t").put("c", 1)),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/nested transactions are not supported/);
+      expect((await store.table(A, "t").list()).map((e) => e.key)).toEqual(["a", "c"]);
+    } finally {
+      await done();
+    }
+  });
+});
+
 describe("file blob store specifics", () => {
   it("shards blobs by id prefix and removes leftover temporary files on open", async () => {
     const dir = await tempDir();

@@ -5,11 +5,19 @@
  * UTF-16, which disagrees for astral characters versus U+E000..U+FFFF).
  *
  * Concurrency model (better-sqlite3 is synchronous, the interface is async):
- * - One write connection. Everything that writes holds an async FIFO mutex, so a write issued
- *   outside a transaction can never land inside somebody else's open transaction.
- * - Writes outside transactions are group-committed: those queued while the mutex is busy (or in
- *   the same tick) share one BEGIN IMMEDIATE / COMMIT, and each promise resolves only after that
- *   COMMIT, so an acknowledged write is durable and concurrent writers share one fsync.
+ * - One write connection, one writer at a time (an async FIFO mutex), and group commit: plain
+ *   writes and `transaction(fn)` calls are queued, and the writer runs everything queued so far
+ *   (started on the next turn of the event loop, so the requests already waiting join in) inside
+ *   one BEGIN IMMEDIATE / COMMIT. Each transaction's `fn` runs in its own SAVEPOINT: when it
+ *   throws, ROLLBACK TO undoes only its writes and only its promise rejects. A plain write is one
+ *   statement, which SQLite undoes alone when it fails. Every promise settles only after the
+ *   COMMIT, so an acknowledged write or transaction is durable and concurrent writers share one
+ *   fsync. If the COMMIT itself fails, every transaction of the batch rejects (plain writes are
+ *   retried one by one). better-sqlite3 runs statements synchronously, so nothing else can slip
+ *   into the open batch.
+ * - Transactions of one batch run one after another, each seeing the writes of those before it
+ *   (which commit together with it). So `fn` must not wait for a write or transaction issued
+ *   outside it: that one may be queued in the same batch and settles only after the COMMIT.
  * - Reads outside transactions use a second, read-only connection. Under WAL it sees the last
  *   committed state and never waits for, or peeks into, an open transaction.
  * - Inside `transaction(fn)` the `tx` handle reads and writes on the write connection, so it sees
@@ -203,6 +211,9 @@ class WriteStatements extends Statements {
   readonly begin: Database.Statement;
   readonly commit: Database.Statement;
   readonly rollback: Database.Statement;
+  readonly savepoint: Database.Statement;
+  readonly rollbackTo: Database.Statement;
+  readonly release: Database.Statement;
   readonly clearAll: Database.Statement;
 
   constructor(db: Database.Database) {
@@ -214,6 +225,10 @@ class WriteStatements extends Statements {
     this.begin = db.prepare("BEGIN IMMEDIATE");
     this.commit = db.prepare("COMMIT");
     this.rollback = db.prepare("ROLLBACK");
+    // Savepoints of one batch never nest (transactions run one after another), so one name serves.
+    this.savepoint = db.prepare("SAVEPOINT tx");
+    this.rollbackTo = db.prepare("ROLLBACK TO tx");
+    this.release = db.prepare("RELEASE tx");
     this.clearAll = db.prepare("DELETE FROM kv");
   }
 }
@@ -256,11 +271,16 @@ function prepareCount(s: ScopeArgs, options: Pick<ListOptions, "prefix"> = {}) {
   };
 }
 
-interface PendingWrite {
-  op: () => unknown;
+/** A queued unit of work for the writer: one plain write, or one transaction's `fn`. */
+type Job = {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-}
+} & ({ kind: "write"; op: () => unknown } | { kind: "tx"; fn: (tx: Tx) => Promise<unknown> });
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** How many jobs one COMMIT covers at most (bounds the latency of the first in a long queue). */
+const MAX_BATCH = 1024;
 
 interface TxState {
   active: boolean;
@@ -273,7 +293,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly r: Statements;
   private readonly mutex = new Mutex();
   private readonly txContext = new AsyncLocalStorage<TxState>();
-  private pending: PendingWrite[] = [];
+  private queue: Job[] = [];
   private flushQueued = false;
   private closed = false;
 
@@ -332,52 +352,135 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Queue a write for the next group commit; resolves with its result once committed. */
   private write<T>(op: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        void this.flush();
-      }
+      this.enqueue({ kind: "write", op, resolve: resolve as (v: unknown) => void, reject });
     });
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      // Start on the next turn of the event loop so that requests already waiting (their I/O
+      // callbacks run before setImmediate's) join this batch: a COMMIT is synchronous, so nothing
+      // can queue up while one runs.
+      setImmediate(() => void this.flush());
+    }
   }
 
   private async flush(): Promise<void> {
     const release = await this.mutex.lock();
-    const batch = this.pending;
-    this.pending = [];
-    this.flushQueued = false;
     try {
-      if (this.closed) {
-        for (const p of batch) p.reject(new Error("metadata store is closed"));
-        return;
-      }
-      if (batch.length === 1) {
-        this.runAlone(batch[0]!);
-        return;
-      }
-      const results: unknown[] = [];
-      try {
-        this.w.begin.run();
-        for (const p of batch) results.push(p.op());
-        this.w.commit.run();
-      } catch {
-        // One write failed (e.g. a value over SQLite's size limit) or COMMIT failed: undo the
-        // batch and run each write on its own so only the guilty one is rejected.
-        if (this.writer.inTransaction) this.w.rollback.run();
-        for (const p of batch) this.runAlone(p);
-        return;
-      }
-      batch.forEach((p, i) => p.resolve(results[i]));
+      await this.drain();
     } finally {
+      // Cleared only now: jobs queued while a batch ran were picked up by drain().
+      this.flushQueued = false;
       release();
     }
   }
 
+  /** Runs every queued job, batch after batch. Call with the mutex held. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+      this.queue = batch === this.queue ? [] : this.queue.slice(MAX_BATCH);
+      if (this.closed) {
+        for (const j of batch) j.reject(new Error("metadata store is closed"));
+        continue;
+      }
+      if (batch.length === 1 && batch[0]!.kind === "write") this.runAlone(batch[0]!);
+      else await this.runBatch(batch);
+    }
+  }
+
   /** A single statement in autocommit mode is its own durable transaction. */
-  private runAlone(p: PendingWrite): void {
+  private runAlone(j: Job & { kind: "write" }): void {
     try {
-      p.resolve(p.op());
+      j.resolve(j.op());
     } catch (err) {
-      p.reject(err);
+      j.reject(err);
+    }
+  }
+
+  /** Runs `batch` inside one BEGIN IMMEDIATE / COMMIT (more than one if SQLite aborts one). */
+  private async runBatch(batch: Job[]): Promise<void> {
+    let i = 0;
+    while (i < batch.length) {
+      const segment: Job[] = [];
+      const outcomes: Outcome[] = [];
+      try {
+        this.w.begin.run();
+      } catch (err) {
+        for (const j of batch.slice(i)) j.reject(err);
+        return;
+      }
+      let lost = false;
+      while (i < batch.length) {
+        const job = batch[i++]!;
+        segment.push(job);
+        outcomes.push(job.kind === "write" ? this.runWrite(job.op) : await this.runTx(job.fn));
+        if (!this.writer.inTransaction) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): what ran before
+          // this job is undone too. Settle this segment and go on with a fresh BEGIN.
+          lost = true;
+          break;
+        }
+      }
+      let commitError: unknown;
+      if (!lost) {
+        try {
+          this.w.commit.run();
+        } catch (err) {
+          commitError = err;
+          if (this.writer.inTransaction) this.w.rollback.run();
+        }
+      }
+      const undone = lost || commitError !== undefined;
+      segment.forEach((job, k) => {
+        const o = outcomes[k]!;
+        if (!undone) return o.ok ? job.resolve(o.value) : job.reject(o.error);
+        if (!o.ok) return job.reject(o.error);
+        // Its writes were rolled back with the batch. A plain write is retried alone; a
+        // transaction's fn is not run twice (it may have done more than write), it fails.
+        if (job.kind === "write") return this.runAlone(job);
+        job.reject(commitError ?? new Error("the transaction was rolled back by SQLite together with its batch"));
+      });
+    }
+  }
+
+  private runWrite(op: () => unknown): Outcome {
+    try {
+      return { ok: true, value: op() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private async runTx(fn: (tx: Tx) => Promise<unknown>): Promise<Outcome> {
+    const state: TxState = { active: true };
+    const tx: Tx = { table: (scope, name) => this.txTable(state, scope, name) };
+    try {
+      this.w.savepoint.run();
+    } catch (error) {
+      state.active = false;
+      return { ok: false, error };
+    }
+    try {
+      const value = await this.txContext.run(state, () => fn(tx));
+      state.active = false;
+      if (!this.writer.inTransaction) return { ok: false, error: new Error("the transaction was rolled back by SQLite") };
+      this.w.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      state.active = false;
+      if (this.writer.inTransaction) {
+        try {
+          this.w.rollbackTo.run();
+          this.w.release.run();
+        } catch {
+          // Leaves the batch in whatever state SQLite left it; the COMMIT or the next job tells.
+        }
+      }
+      return { ok: false, error };
     }
   }
 
@@ -467,32 +570,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     this.checkOutside();
-    const release = await this.mutex.lock();
-    const state: TxState = { active: true };
-    try {
-      if (this.closed) throw new Error("metadata store is closed");
-      this.w.begin.run();
-      const tx: Tx = { table: (scope, name) => this.txTable(state, scope, name) };
-      let result: T;
-      try {
-        result = await this.txContext.run(state, () => fn(tx));
-      } catch (err) {
-        state.active = false;
-        if (this.writer.inTransaction) this.w.rollback.run();
-        throw err;
-      }
-      state.active = false;
-      try {
-        this.w.commit.run();
-      } catch (err) {
-        if (this.writer.inTransaction) this.w.rollback.run();
-        throw err;
-      }
-      return result;
-    } finally {
-      state.active = false;
-      release();
-    }
+    return new Promise<T>((resolve, reject) => {
+      this.enqueue({ kind: "tx", fn, resolve: resolve as (v: unknown) => void, reject });
+    });
   }
 
   async scopes(service: string, table: string): Promise<Scope[]> {
@@ -514,6 +594,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const release = await this.mutex.lock();
     try {
       if (this.closed) return;
+      await this.drain();
       this.closed = true;
       this.reader.close();
       this.writer.close(); // the last connection checkpoints and removes the WAL
