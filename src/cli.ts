@@ -12,6 +12,8 @@ Usage:
                              Create an account on a running Nimbus; prints its id and root keys
   nimbus accounts list [--endpoint URL]
                              List the accounts of a running Nimbus
+  nimbus root-password [--data-dir D] [--account A]
+                             Set the root user's console password (read from stdin or a prompt)
   nimbus --version           Print the version
   nimbus --help              Print this help
 
@@ -28,6 +30,9 @@ Options for accounts:
 Credentials: access key "test", secret "test", account 000000000000 (the root user).
 Point any AWS client at the endpoint, for example:
   aws --endpoint-url http://127.0.0.1:4566 sts get-caller-identity
+
+The web console: http://127.0.0.1:4566/_nimbus/console/ (the root user's password is printed
+once at the first start, or set with \`nimbus root-password\`; env NIMBUS_ROOT_PASSWORD sets it at start).
 
 Nimbus's own routes (under /_nimbus/):
   GET  /_nimbus/health   {"status":"ready","version","services"}
@@ -71,6 +76,71 @@ async function accountsCommand(sub: string | undefined, values: { email?: string
   return 0;
 }
 
+/** A line from stdin; on a terminal the typed characters are not echoed. */
+async function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const c of stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
+  }
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  let typed = "";
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") {
+          stdin.off("data", onData);
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write("\n");
+          resolve(typed);
+          return;
+        }
+        if (ch === "\u0003") {
+          stdin.setRawMode(false);
+          reject(new Error("cancelled"));
+          return;
+        }
+        if (ch === "\u007f") typed = typed.slice(0, -1);
+        else typed += ch;
+      }
+    };
+    stdin.on("data", onData);
+  });
+}
+
+async function rootPasswordCommand(values: { "data-dir"?: string; account?: string }): Promise<number> {
+  const { openStorage } = await import("./storage/index.js");
+  const { setRootPassword, rootPasswordProblem } = await import("./console/passwords.js");
+  const { AccountStore } = await import("./core/accounts.js");
+  const { IdentityStore, DEFAULT_ACCOUNT } = await import("./core/identity.js");
+  const { resolve } = await import("node:path");
+  const dataDir = resolve(values["data-dir"] ?? process.env.NIMBUS_DATA_DIR ?? ".nimbus");
+  const account = values.account ?? DEFAULT_ACCOUNT;
+  const password = await readSecret(`New console password for the root user of ${account}: `);
+  const problem = rootPasswordProblem(password);
+  if (problem) {
+    process.stderr.write(`${problem}\n`);
+    return 2;
+  }
+  const storage = await openStorage({ dataDir });
+  try {
+    const accounts = new AccountStore(storage.metadata, new IdentityStore(storage.metadata));
+    if (account !== DEFAULT_ACCOUNT && !(await accounts.get(account))) {
+      process.stderr.write(`No account ${account} in ${dataDir}\n`);
+      return 1;
+    }
+    await setRootPassword(storage.metadata, account, password, new Date());
+  } finally {
+    await storage.close();
+  }
+  process.stdout.write(`The root user's console password of account ${account} is set (data: ${dataDir}).\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -86,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
         email: { type: "string" },
         name: { type: "string" },
         endpoint: { type: "string" },
+        account: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -105,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0] ?? "start";
   if (command === "accounts") return accountsCommand(positionals[1], values);
+  if (command === "root-password") return rootPasswordCommand(values);
   if (command !== "start") {
     process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
     return 2;

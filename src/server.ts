@@ -22,6 +22,7 @@ import { DeliveryBus } from "./core/bus.js";
 import type { ServiceDefinition, ServiceRuntime } from "./core/service.js";
 import { SERVICES } from "./services/index.js";
 import { VERSION } from "./version.js";
+import { CONSOLE_PREFIX, ConsoleServer, ensureRootPassword } from "./console/index.js";
 
 export interface NimbusOptions {
   /** Port to listen on; 0 picks a free one. Default 4566 (env NIMBUS_PORT). */
@@ -46,6 +47,11 @@ export interface NimbusOptions {
   iam?: IamMode;
   /** Serve only these services (default: all). */
   services?: readonly ServiceDefinition[];
+  /**
+   * The default account's root console password (env NIMBUS_ROOT_PASSWORD). When none is given
+   * and none was ever set, one is generated and logged once.
+   */
+  rootPassword?: string;
 }
 
 export interface Nimbus {
@@ -102,6 +108,15 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
   const clock = options.clock ?? new SystemClock();
   const accounts = new AccountStore(storage.metadata, identity);
   await accounts.ensureDefault(account, credentials.accessKeyId, credentials.secretAccessKey, clock.now());
+  const rootPassword = options.rootPassword ?? env.NIMBUS_ROOT_PASSWORD;
+  const announceRootPassword = async () => {
+    const generated = await ensureRootPassword(storage.metadata, account, rootPassword, clock.now());
+    if (generated) {
+      const root = await accounts.get(account);
+      logger.info(`Console sign-in for the root user ${root?.email ?? ""}: password ${generated} (shown once; change it with \`nimbus root-password\`)`);
+    }
+  };
+  await announceRootPassword();
 
   const runtime: Runtime = {
     options: { host, port, account },
@@ -134,6 +149,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
   };
   for (const svc of registry.all()) await svc.definition.start?.(serviceRuntime);
   const gateway = new Gateway(runtime, registry);
+  const consoleServer = new ConsoleServer({ metadata: storage.metadata, identity, accounts, clock, logger });
 
   const admin = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     const json = (status: number, body: unknown) => {
@@ -160,6 +176,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
       await storage.blobs.reset();
       identity.clearCache();
       await accounts.ensureDefault(account, credentials.accessKeyId, credentials.secretAccessKey, clock.now());
+      await announceRootPassword();
       return json(200, { status: "reset" });
     }
     if (path === "/_nimbus/accounts") {
@@ -198,6 +215,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
         return json(200, { now: runtime.clock.now().toISOString() });
       }
     }
+    if (path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`)) return consoleServer.handle(req, res, path);
     // A service's own routes: /_nimbus/<service>/<rest>.
     const routed = /^\/_nimbus\/([a-z0-9-]+)\/(.*)$/.exec(path);
     const owner = routed ? registry.all().find((s) => s.name === routed[1] && s.definition.nimbusRoutes) : undefined;

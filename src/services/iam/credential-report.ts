@@ -69,7 +69,7 @@ export async function buildCredentialReport(
     "no_information",
     "not_supported",
     "not_supported",
-    "false",
+    root.mfaDevice ? "true" : "false",
     ...keyColumns(rk[0], rk[0] && (await lastUsed(rk[0].id))),
     ...keyColumns(rk[1], rk[1] && (await lastUsed(rk[1].id))),
     "false",

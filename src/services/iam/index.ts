@@ -24,4 +24,4 @@ export const iam = defineService<IamOperations>({
 
 export { collectPrincipalPolicies, getRoleByArn, recordAccessKeyUse, recordRoleUse } from "./principals.js";
 export type { PrincipalPolicies, RoleInfo } from "./principals.js";
-export { verifyTotp } from "./mfa.js";
+export { verifyTotp, enableRootMfa, deactivateRootMfa, signInMfaDevice } from "./mfa.js";

@@ -9,7 +9,7 @@
  */
 import { HOTP, Secret, TOTP } from "otpauth";
 import type { MetadataStore } from "../../storage/types.js";
-import { IamDb, accountScope, nameKey, type MfaDeviceRecord } from "./store.js";
+import { IamDb, ROOT_DEVICE_OWNER, accountScope, nameKey, type MfaDeviceRecord } from "./store.js";
 
 export const STEP_SECONDS = 30;
 /** How far a code may be from the server's step when enabling or signing in (steps each way). */
@@ -88,7 +88,7 @@ export async function verifyTotp(
   serialNumber: string,
   code: string,
   now: Date,
-  opts: { userName?: string } = {},
+  opts: { userName?: string; root?: boolean } = {},
 ): Promise<boolean> {
   const metadata = "metadata" in storage ? storage.metadata : storage;
   if (!/^\d{6}$/.test(code)) return false;
@@ -97,10 +97,59 @@ export async function verifyTotp(
     const device = await getDevice(txDb, serialNumber);
     if (!device || !device.user) return false;
     if (opts.userName !== undefined && device.user !== nameKey(opts.userName)) return false;
+    if (opts.root && device.user !== ROOT_DEVICE_OWNER) return false;
     const step = findSingle(device.seed, code, stepAt(now.getTime()) + device.driftSteps);
     if (step === undefined) return false;
     if (device.lastStep !== undefined && step <= device.lastStep) return false;
     await txDb.mfaDevices.put(device.serial.toLowerCase(), { ...device, lastStep: step });
     return true;
   });
+}
+
+export type RootMfaResult = "ok" | "no-device" | "in-use" | "bad-codes" | "already-enabled";
+
+/**
+ * Enable a virtual MFA device (made with CreateVirtualMFADevice) for the account's root user,
+ * given two consecutive codes. AWS does this only in its console, and so does Nimbus (the IAM
+ * API's EnableMFADevice needs a user name).
+ */
+export async function enableRootMfa(metadata: MetadataStore, account: string, serial: string, code1: string, code2: string, now: Date): Promise<RootMfaResult> {
+  return metadata.transaction(async (tx) => {
+    const db = new IamDb(tx, accountScope(account));
+    const root = await db.root();
+    if (root.mfaDevice) return "already-enabled";
+    const d = await getDevice(db, serial);
+    if (!d) return "no-device";
+    if (d.user) return "in-use";
+    const s = findConsecutive(d.seed, code1, code2, stepAt(now.getTime()), VERIFY_WINDOW);
+    if (s === undefined) return "bad-codes";
+    await db.mfaDevices.put(d.serial.toLowerCase(), { ...d, user: ROOT_DEVICE_OWNER, enableDate: now.toISOString(), driftSteps: 0, lastStep: s + 1 });
+    await db.setRoot({ ...root, mfaDevice: d.serial });
+    return "ok";
+  });
+}
+
+/** Remove the root user's MFA device assignment (the device itself stays, unassigned). */
+export async function deactivateRootMfa(metadata: MetadataStore, account: string): Promise<boolean> {
+  return metadata.transaction(async (tx) => {
+    const db = new IamDb(tx, accountScope(account));
+    const root = await db.root();
+    if (!root.mfaDevice) return false;
+    const d = await getDevice(db, root.mfaDevice);
+    if (d) {
+      const { user: _u, enableDate: _e, lastStep: _l, ...rest } = d;
+      await db.mfaDevices.put(d.serial.toLowerCase(), { ...rest, driftSteps: 0 });
+    }
+    const { mfaDevice: _m, ...next } = root;
+    await db.setRoot(next);
+    return true;
+  });
+}
+
+/** The serial of the MFA device a console sign-in must present: the user's first, or root's. */
+export async function signInMfaDevice(metadata: MetadataStore, account: string, userName: string | undefined): Promise<string | undefined> {
+  const db = new IamDb(metadata, accountScope(account));
+  if (userName === undefined) return (await db.root()).mfaDevice;
+  const u = await db.users.get(nameKey(userName));
+  return u?.mfaDevices[0];
 }

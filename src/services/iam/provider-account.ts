@@ -5,7 +5,7 @@ import { IamErrors } from "./errors.js";
 import { QUOTAS, date, encodeDocument, err, findPolicy, groupOut, instanceProfileOut, iso, page, policyOut, roleOut, userOut } from "./common.js";
 import { buildCredentialReport } from "./credential-report.js";
 import { policyFromInput, policyOutput } from "./password-policy.js";
-import { mutate, nameKey, readDb } from "./store.js";
+import { ROOT_DEVICE_OWNER, mutate, nameKey, readDb } from "./store.js";
 import { PATTERNS, check } from "./validate.js";
 
 /** A credential report is good for four hours; after that Generate makes a new one. */
@@ -96,7 +96,7 @@ export const accountHandlers: Partial<IamOperations> = {
         AccessKeysPerUserQuota: QUOTAS.accessKeysPerUser,
         MFADevices: devices.length,
         MFADevicesInUse: devices.filter((d) => d.user !== undefined).length,
-        AccountMFAEnabled: 0,
+        AccountMFAEnabled: devices.some((d) => d.user === ROOT_DEVICE_OWNER) ? 1 : 0,
         // The root user always has the access key Nimbus was started with.
         AccountAccessKeysPresent: 1,
         AccountSigningCertificatesPresent: 0,

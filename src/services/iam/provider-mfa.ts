@@ -142,7 +142,13 @@ export const mfaHandlers: Partial<IamOperations> = {
     check().str("userName", input.UserName, 1, 128, NAME).paging(input).done();
     const userName = callerUserName(ctx, input.UserName);
     const db = readDb(ctx);
-    if (userName === undefined) return { MFADevices: [], IsTruncated: false };
+    if (userName === undefined) {
+      // The root user's own device (enabled from the console).
+      const serial = (await db.root()).mfaDevice;
+      const d = serial ? await getDevice(db, serial) : undefined;
+      const MFADevices = d?.enableDate ? [{ UserName: ctx.account, SerialNumber: d.serial, EnableDate: date(d.enableDate) }] : [];
+      return { MFADevices, IsTruncated: false };
+    }
     const u = await needUser(db, userName);
     const devices: MfaDeviceRecord[] = [];
     for (const s of u.mfaDevices) {

@@ -165,7 +165,12 @@ export interface CredentialReportRecord {
 /** The root user's own access keys created through IAM (CreateAccessKey as root, no UserName). */
 export interface RootRecord {
   accessKeys: AccessKeyRecord[];
+  /** Serial of the root user's enabled virtual MFA device (enabled from the console). */
+  mfaDevice?: string;
 }
+
+/** The `user` of an MFA device assigned to the root user (`<` cannot start an IAM user name). */
+export const ROOT_DEVICE_OWNER = "<root>";
 
 export interface AliasRecord {
   account: string;
