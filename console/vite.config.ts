@@ -7,7 +7,8 @@ export default defineConfig({
   base: "/_nimbus/console/",
   logLevel: "warn",
   build: {
-    outDir: fileURLToPath(new URL("../dist/console-ui", import.meta.url)),
+    // NIMBUS_CONSOLE_OUT builds elsewhere (serve it with NIMBUS_CONSOLE_DIR).
+    outDir: process.env.NIMBUS_CONSOLE_OUT ?? fileURLToPath(new URL("../dist/console-ui", import.meta.url)),
     emptyOutDir: true,
     target: "es2022",
     sourcemap: false,

@@ -49,7 +49,7 @@ describe("console shell", () => {
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/_nimbus\/console\/sqs$/);
     await page.getByLabel("Region").selectOption("eu-west-1");
-    expect(await page.evaluate(() => localStorage.getItem("nimbus.region"))).toBe("eu-west-1");
+    expect(await page.evaluate("localStorage.getItem('nimbus.region')")).toBe("eu-west-1");
 
     // Sign out: back to sign-in, and the session endpoint no longer answers with credentials.
     await page.getByRole("button", { name: /root @/ }).click();
@@ -98,7 +98,7 @@ describe("console shell", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Console home" }).waitFor();
     await page.getByRole("button", { name: new RegExp(`root @`) }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await ctx.close();
   });
 });

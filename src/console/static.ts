@@ -25,8 +25,13 @@ const TYPES: Record<string, string> = {
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-/** dist/console-ui next to the compiled server, or (running from src under tsx) the repo's dist. */
+/**
+ * dist/console-ui next to the compiled server, or (running from src under tsx) the repo's dist;
+ * env NIMBUS_CONSOLE_DIR points elsewhere (console development).
+ */
 export function consoleRoot(): string | undefined {
+  const override = process.env.NIMBUS_CONSOLE_DIR;
+  if (override) return existsSync(join(override, "index.html")) ? override : undefined;
   const here = fileURLToPath(new URL(".", import.meta.url));
   for (const candidate of [join(here, "..", "console-ui"), join(here, "..", "..", "dist", "console-ui")]) {
     if (existsSync(join(candidate, "index.html"))) return candidate;
