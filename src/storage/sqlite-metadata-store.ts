@@ -294,6 +294,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly mutex = new Mutex();
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private queue: Job[] = [];
+  private scopeQueries?: { nextAccount: Database.Statement; nextRegion: Database.Statement; has: Database.Statement };
   private flushQueued = false;
   private closed = false;
 
@@ -576,10 +577,25 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async scopes(service: string, table: string): Promise<Scope[]> {
-    const rows = this.reader
-      .prepare("SELECT DISTINCT account, region FROM kv WHERE service = ? AND tbl = ? ORDER BY account, region")
-      .all(service, table) as { account: string; region: string }[];
-    return rows.map((r) => ({ account: r.account, region: r.region, service }));
+    // The primary key starts with (account, region), not (service, tbl): a plain WHERE on service
+    // and table would read every row of the database (background jobs call this every few
+    // seconds). Instead skip from one (account, region) pair to the next with index seeks and
+    // probe each for the table: a few seeks per pair, however many rows there are.
+    const q = (this.scopeQueries ??= {
+      nextAccount: this.reader.prepare("SELECT account FROM kv WHERE account > ? ORDER BY account LIMIT 1").pluck(),
+      nextRegion: this.reader.prepare("SELECT region FROM kv WHERE account = ? AND region > ? ORDER BY region LIMIT 1").pluck(),
+      has: this.reader.prepare("SELECT 1 FROM kv WHERE account = ? AND region = ? AND service = ? AND tbl = ? LIMIT 1").pluck(),
+    });
+    const walk = this.reader.transaction(() => {
+      const out: Scope[] = [];
+      for (let account = q.nextAccount.get("") as string | undefined; account !== undefined; account = q.nextAccount.get(account) as string | undefined) {
+        for (let region = q.nextRegion.get(account, "") as string | undefined; region !== undefined; region = q.nextRegion.get(account, region) as string | undefined) {
+          if (q.has.get(account, region, service, table) !== undefined) out.push({ account, region, service });
+        }
+      }
+      return out;
+    });
+    return walk();
   }
 
   async reset(): Promise<void> {
