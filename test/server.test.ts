@@ -179,7 +179,9 @@ describe("the nimbus binary", () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // Kill once this round has some acknowledged writes (however slow the machine is).
+      const before = acked.length;
+      while (acked.length < before + 20) await new Promise((r) => setTimeout(r, 20));
       child.kill("SIGKILL");
       stop = true;
       await Promise.all(writers);
