@@ -60,6 +60,22 @@ describe("console shell", () => {
     await ctx.close();
   });
 
+  it("keeps the first load under 300 KB of gzipped JavaScript", async () => {
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    const sizes: Array<Promise<number>> = [];
+    page.on("response", (r) => {
+      if (r.request().resourceType() === "script") sizes.push(r.allHeaders().then((h) => Number(h["content-length"] ?? 0)));
+    });
+    await page.goto(consoleUrl(n, "signin"));
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    const total = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(total).toBeGreaterThan(1000);
+    expect(total).toBeLessThan(300 * 1024);
+    await ctx.close();
+  });
+
   it("refuses console POSTs without the CSRF token or from another origin", async () => {
     const signin = await fetch(`${n.endpoint}/_nimbus/console/api/signin`, {
       method: "POST",
