@@ -1,7 +1,11 @@
 import type { ServicePageProps } from "../../services.ts";
-import { PageHeader, useBreadcrumbs } from "../../ui/index.ts";
+import { CreateFunctionPage } from "./create.tsx";
+import { FunctionDetail } from "./detail.tsx";
+import { FunctionsList } from "./functions.tsx";
+import { segment } from "./shared.ts";
 
 export default function Page({ path }: ServicePageProps) {
-  useBreadcrumbs([{ label: "lambda", to: "lambda" }, ...path.map((p) => ({ label: p }))]);
-  return <PageHeader title="lambda" description="This page is being built." />;
+  if (path[0] === "create") return <CreateFunctionPage />;
+  if (path[0] === "functions" && path[1]) return <FunctionDetail name={segment(path[1])} />;
+  return <FunctionsList />;
 }
