@@ -8,23 +8,11 @@
 import type { AuthorizationRequest, DecisionWithReason, PolicyDecider } from "../../core/authorization.js";
 import type { Principal } from "../../core/service.js";
 import type { MetadataStore } from "../../storage/types.js";
-import { explain, denialExplanation, parsePolicyDocument, type EvaluationPrincipal, type PolicyDocument, type PolicyKind } from "./policy/index.js";
+import { explain, denialExplanation, storedPolicyDocument, type EvaluationPrincipal, type PolicyDocument } from "./policy/index.js";
 import { collectPrincipalPolicies } from "./principals.js";
 
-const PARSED_LIMIT = 2000;
-const parsed = new Map<string, PolicyDocument>();
-
 /** A stored policy's parsed form. Stored documents were validated when written. */
-function parsedDocument(text: string, kind: PolicyKind): PolicyDocument {
-  const key = `${kind}\u0000${text}`;
-  let doc = parsed.get(key);
-  if (!doc) {
-    doc = parsePolicyDocument(text, kind);
-    if (parsed.size >= PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
-    parsed.set(key, doc);
-  }
-  return doc;
-}
+const parsedDocument = storedPolicyDocument;
 
 function evaluationPrincipal(p: Principal): EvaluationPrincipal {
   switch (p.type) {

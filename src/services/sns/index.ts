@@ -9,7 +9,7 @@ import { defineService, type RequestContext, type ServiceRuntime } from "../../c
 import type { SnsOperations } from "../../generated/sns.js";
 import type { Delivery } from "../../core/bus.js";
 import { isServiceError } from "../../core/errors.js";
-import { evaluate, parsePolicyDocument } from "../iam/policy/index.js";
+import { evaluate, storedPolicyDocument } from "../iam/policy/index.js";
 import { checkPublish, confirm, defaultTopicPolicy, handlers, publishToTopic } from "./provider.js";
 import { dropState, stateFor, type SnsEnv } from "./delivery.js";
 import { certPath, signingKey } from "./signing.js";
@@ -42,7 +42,7 @@ function senderAllowed(policy: string, topicArn: string, topicAccount: string, d
   if (!s.servicePrincipal) return s.account === topicAccount;
   let doc;
   try {
-    doc = parsePolicyDocument(policy, "resource");
+    doc = storedPolicyDocument(policy, "resource");
   } catch {
     return false;
   }

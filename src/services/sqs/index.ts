@@ -8,7 +8,7 @@ import { defineService, type RequestContext, type ServiceRuntime } from "../../c
 import type { SqsOperations } from "../../generated/sqs.js";
 import type { Delivery } from "../../core/bus.js";
 import { ServiceError } from "../../core/errors.js";
-import { evaluate, parsePolicyDocument } from "../iam/policy/index.js";
+import { evaluate, storedPolicyDocument } from "../iam/policy/index.js";
 import { engineFor, handlers, queueByArn, sendFromService } from "./provider.js";
 import { parseQueueUrl } from "./queues.js";
 import { SqsErrors } from "./errors.js";
@@ -50,7 +50,7 @@ async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery)
           principal,
           resourceAccount: q.scope.account,
           identityPolicies: [],
-          resourcePolicy: parsePolicyDocument(policy, "resource"),
+          resourcePolicy: storedPolicyDocument(policy, "resource"),
           context,
         })
       : "ImplicitlyDenied";

@@ -411,3 +411,23 @@ export function parsePolicyDocument(text: string, kind: PolicyKind, options: Par
   // Frozen so the evaluator's per-document compile cache can never go stale.
   return deepFreeze(out);
 }
+
+const STORED_LIMIT = 2000;
+const stored = new Map<string, PolicyDocument>();
+
+/**
+ * The parsed form of a stored policy (one that was validated when it was written), cached by its
+ * text: content-addressed, so never stale. Hot paths (every request's identity policies, every
+ * delivery's queue or topic policy) parse a document once instead of per use. Throws like
+ * `parsePolicyDocument` for a document that does not parse (nothing is cached then).
+ */
+export function storedPolicyDocument(text: string, kind: PolicyKind): PolicyDocument {
+  const key = `${kind}\u0000${text}`;
+  let doc = stored.get(key);
+  if (!doc) {
+    doc = parsePolicyDocument(text, kind);
+    if (stored.size >= STORED_LIMIT) stored.delete(stored.keys().next().value!);
+    stored.set(key, doc);
+  }
+  return doc;
+}
