@@ -257,6 +257,24 @@ describe("SQLite metadata store group commit", () => {
     }
   });
 
+  it("runs a write or transaction issued the moment an earlier one settles", async () => {
+    const { store, done } = await counted();
+    try {
+      const t = store.table<number>(A, "t");
+      // Each step is queued from the continuation of the previous one, while the writer may
+      // still be finishing the batch that settled it.
+      for (let i = 0; i < 5; i++) {
+        await t.put(`p${i}`, i);
+        expect(await store.transaction(async (tx) => tx.table<number>(A, "t").put(`t${i}`, i).then(() => i))).toBe(i);
+        await t.clear({ prefix: "p" });
+        await store.transaction(async () => undefined);
+      }
+      expect((await t.list()).map((e) => e.key)).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+    } finally {
+      await done();
+    }
+  });
+
   it("still refuses nested use while other transactions of the batch succeed", async () => {
     const { store, done } = await counted();
     try {

@@ -359,13 +359,15 @@ export class SqliteMetadataStore implements MetadataStore {
 
   private enqueue(job: Job): void {
     this.queue.push(job);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      // Start on the next turn of the event loop so that requests already waiting (their I/O
-      // callbacks run before setImmediate's) join this batch: a COMMIT is synchronous, so nothing
-      // can queue up while one runs.
-      setImmediate(() => void this.flush());
-    }
+    if (!this.flushQueued) this.enqueueFlush();
+  }
+
+  private enqueueFlush(): void {
+    this.flushQueued = true;
+    // Start on the next turn of the event loop so that requests already waiting (their I/O
+    // callbacks run before setImmediate's) join this batch: a COMMIT is synchronous, so nothing
+    // can queue up while one runs.
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
@@ -373,15 +375,20 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       await this.drain();
     } finally {
-      // Cleared only now: jobs queued while a batch ran were picked up by drain().
-      this.flushQueued = false;
       release();
+      // drain() clears the flag in the same synchronous step as it finds the queue empty, so a
+      // job queued after that schedules its own flush; this only covers drain() throwing.
+      if (this.queue.length > 0 && !this.flushQueued) this.enqueueFlush();
     }
   }
 
   /** Runs every queued job, batch after batch. Call with the mutex held. */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.flushQueued = false;
+        return;
+      }
       const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
       this.queue = batch === this.queue ? [] : this.queue.slice(MAX_BATCH);
       if (this.closed) {
