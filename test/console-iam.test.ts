@@ -151,7 +151,7 @@ describe("IAM console", () => {
     await noSeriousViolations(page);
     await screenshot(page, "iam-user-created");
 
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download .csv file" }).click()]);
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 45_000 }), page.getByRole("button", { name: "Download .csv file" }).click()]);
     expect(download.suggestedFilename()).toBe("alice_credentials.csv");
     const csv = parseCsv(await readFile((await download.path())!, "utf8"));
     expect(csv[0]).toEqual(["User name", "Password", "Access key ID", "Secret access key", "Console sign-in link"]);

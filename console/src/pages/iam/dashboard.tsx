@@ -166,7 +166,7 @@ export function Dashboard() {
           columns={2}
           items={[
             ["Account ID", <span key="id" className="account-id-value">{account}</span>],
-            ["Account alias", aliases.loading && !aliases.data ? "…" : (alias ?? "None")],
+            ["Account alias", aliases.error ? "Unknown" : aliases.loading && !aliases.data ? "…" : (alias ?? "None")],
           ]}
         />
         <div style={{ marginTop: "0.75rem" }}>
