@@ -1,7 +1,28 @@
 import type { ServicePageProps } from "../../services.ts";
-import { PageHeader, useBreadcrumbs } from "../../ui/index.ts";
+import { AlarmDetail, AlarmsList, CreateAlarmPage } from "./alarms.tsx";
+import { DashboardView, DashboardsList } from "./dashboards.tsx";
+import { LogGroupPage, LogGroupsList, LogStreamPage } from "./logs.tsx";
+import { MetricsExplorer } from "./metrics.tsx";
+import { Overview } from "./overview.tsx";
+import { segment } from "./nav.tsx";
 
 export default function Page({ path }: ServicePageProps) {
-  useBreadcrumbs([{ label: "cloudwatch", to: "cloudwatch" }, ...path.map((p) => ({ label: p }))]);
-  return <PageHeader title="cloudwatch" description="This page is being built." />;
+  const [section, a, b] = path;
+  switch (section) {
+    case "metrics":
+      return <MetricsExplorer />;
+    case "alarms":
+      if (a === "create") return <CreateAlarmPage />;
+      if (a) return <AlarmDetail name={segment(a)} />;
+      return <AlarmsList />;
+    case "dashboards":
+      if (a) return <DashboardView name={segment(a)} />;
+      return <DashboardsList />;
+    case "logs":
+      if (a && b) return <LogStreamPage group={segment(a)} stream={segment(b)} />;
+      if (a) return <LogGroupPage group={segment(a)} />;
+      return <LogGroupsList />;
+    default:
+      return <Overview />;
+  }
 }
