@@ -82,6 +82,7 @@ describe("IAM console", () => {
     await dialog.getByRole("button", { name: "Show secret key" }).click();
     const seed = await dialog.getByLabel("Secret key").inputValue();
     expect(seed).toMatch(/^[A-Z2-7]{32}$/);
+    await screenshot(page, "iam-root-mfa");
     // Steps now-1 and now enable the device; now+1 is then still fresh for the sign-in (the server
     // accepts codes up to four steps behind and one ahead, each once).
     const step = Math.floor(Date.now() / STEP_MS);
@@ -146,6 +147,7 @@ describe("IAM console", () => {
     await page.getByLabel("Console password").fill("Alice-Console-1!");
     await page.getByLabel("Create an access key").check();
     await page.getByRole("checkbox", { name: "ReadOnly", exact: true }).check();
+    await screenshot(page, "iam-create-user");
     await page.getByRole("button", { name: "Create user" }).click();
     await page.getByText("User created successfully").waitFor();
     await noSeriousViolations(page);

@@ -67,7 +67,7 @@ export function PolicyPicker({ selected, onChange, exclude = [] }: { selected: s
       selected={selected}
       onSelectionChange={onChange}
       pageSize={10}
-      searchText={(p) => `${p.PolicyName} ${p.Description ?? ""}`}
+      searchText={(p) => p.PolicyName ?? ""}
       defaultSort={{ column: "PolicyName" }}
       toolbar={
         <select aria-label="Filter by type" value={type} onChange={(e) => setType(e.target.value)}>
@@ -79,7 +79,7 @@ export function PolicyPicker({ selected, onChange, exclude = [] }: { selected: s
       columns={[
         { id: "PolicyName", header: "Policy name" },
         { id: "type", header: "Type", cell: policyType, sortValue: policyType },
-        { id: "Description", header: "Description", cell: (p) => p.Description ?? "-" },
+        { id: "AttachmentCount", header: "Attached entities", cell: (p) => String(p.AttachmentCount ?? 0) },
       ]}
     />
   );

@@ -70,7 +70,7 @@ export function PoliciesList() {
         selected={selected}
         onSelectionChange={setSelected}
         defaultSort={{ column: "PolicyName" }}
-        searchText={(p) => `${p.PolicyName} ${p.Description ?? ""}`}
+        searchText={(p) => p.PolicyName ?? ""}
         toolbar={
           <select aria-label="Filter by type" value={scope} onChange={(e) => setScope(e.target.value)}>
             {SCOPES.map((s) => (
@@ -84,7 +84,7 @@ export function PoliciesList() {
           { id: "PolicyName", header: "Policy name", cell: (p) => <Link to={`iam/policies/details/${enc(p.Arn!)}`}>{p.PolicyName}</Link> },
           { id: "type", header: "Type", cell: policyType, sortValue: policyType },
           { id: "AttachmentCount", header: "Attached entities", cell: (p) => String(p.AttachmentCount ?? 0) },
-          { id: "Description", header: "Description", cell: (p) => p.Description ?? "-" },
+          { id: "UpdateDate", header: "Edited", cell: (p) => formatDate(p.UpdateDate), sortValue: (p) => p.UpdateDate?.getTime() },
         ]}
         empty={
           <div>
