@@ -37,6 +37,7 @@ import {
   itemsTable,
   onItemChange,
   putTable,
+  invalidateTableCache,
   toStored,
   writeItems,
   type StoredItem,
@@ -363,6 +364,8 @@ const UpdateContinuousBackups = async (ctx: RequestContext, input: Input) => {
     await putTable(tx as unknown as MetadataStore, ctx.scope, t);
     return t;
   });
+  // The description changed inside a transaction, which has committed only now.
+  invalidateTableCache();
   return { ContinuousBackupsDescription: continuousDescription(updated, now) };
 };
 
@@ -452,7 +455,7 @@ export function startPitrCapture(): () => void {
       await pitrLog(ctx.tx, ctx.scope, ctx.tableRecord.TableId).put(`${String(ctx.nowMs).padStart(15, "0")}:${storageKey}`, {
         item: change.newImage ? toStored(change.newImage) : null,
       });
-    });
+    }, (t) => pitrOf(t)?.enabled === true);
   }
   let stopped = false;
   return () => {

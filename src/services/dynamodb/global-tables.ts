@@ -206,10 +206,16 @@ export const globalTableHandlers = { UpdateTable, DescribeTable, DeleteTable };
 // Replication
 
 let seq = 0;
+/**
+ * Changes queued for replication since the process started (in any instance). The drain looks for
+ * queues only when this moved since its last pass: finding them is a scan of the whole store,
+ * too costly to repeat four times a second on a busy server with nothing to replicate.
+ */
+let queuedChanges = 0;
 
 async function queueChange(
   change: { keys: Record<string, unknown>; newImage?: unknown; userIdentity?: { principalId: string } },
-  ctx: { tx: Pick<MetadataStore, "table">; scope: Scope; nowMs: number; tableRecord: TableRecord },
+  ctx: { tx: Pick<MetadataStore, "table">; scope: Scope; nowMs: number; tableRecord: TableRecord; afterCommit(fn: () => void): void },
 ): Promise<void> {
   const group = groupOf(ctx.tableRecord);
   if (!group) return;
@@ -220,6 +226,8 @@ async function queueChange(
   const targets = group.regions.filter((r) => r !== ctx.scope.region);
   if (targets.length === 0) return;
   seq = (seq + 1) % 1_000_000;
+  // Counted once committed, so a drain that starts after the count moved finds the entry.
+  ctx.afterCommit(() => queuedChanges++);
   await queueOf(ctx.tx, ctx.scope).put(`${String(ctx.nowMs).padStart(15, "0")}:${String(seq).padStart(6, "0")}`, {
     tableName: ctx.tableRecord.TableName,
     sourceRegion: ctx.scope.region,
@@ -272,16 +280,23 @@ export function startReplication(runtime: {
   clock: { nowMs(): number; onAdvance(fn: () => void): () => void };
   logger: { warn(msg: string): void };
 }): () => void {
-  if (captureUsers++ === 0) offCapture = onItemChange(queueChange);
+  if (captureUsers++ === 0) offCapture = onItemChange(queueChange, (t) => groupOf(t) !== undefined);
   let busy = false;
   let again = false;
+  // -1: the first pass always looks, for entries a previous process queued and did not drain.
+  let drainedThrough = -1;
   const run = (): void => {
     if (busy) {
       again = true;
       return;
     }
+    if (drainedThrough === queuedChanges) return;
     busy = true;
+    const through = queuedChanges;
     drainReplication(runtime.storage.metadata, runtime.clock.nowMs())
+      .then(() => {
+        drainedThrough = through;
+      })
       .catch((e: unknown) => runtime.logger.warn(`dynamodb replication: ${String(e)}`))
       .finally(() => {
         busy = false;

@@ -13,7 +13,7 @@ import { backupHandlers, startPitrCapture } from "./backups.js";
 import { globalTableHandlers, startReplication } from "./global-tables.js";
 import { enableStaleReads } from "./stale-reads.js";
 import { tableArn, tableNameOf } from "./table-operations.js";
-import { getTable, hashKeyOf } from "./table-store.js";
+import { getTableCached, hashKeyOf, suspendTableCache } from "./table-store.js";
 
 type In = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ const onItems = async (ctx: RequestContext, input: In): Promise<AuthorizationFac
   const key = (input.Key ?? input.Item) as Record<string, Record<string, unknown> | undefined> | undefined;
   if (key && typeof key === "object") {
     // dynamodb:LeadingKeys is the partition key's value: the table's schema says which attribute.
-    const table = await getTable(ctx.storage.metadata, ctx.scope, name);
+    const table = await getTableCached(ctx.storage.metadata, ctx.scope, name);
     const hash = table ? hashKeyOf(table.KeySchema) : undefined;
     const v = hash ? key[hash] : undefined;
     const leading = v ? (v.S ?? v.N ?? (Buffer.isBuffer(v.B) ? v.B.toString("base64") : undefined)) : undefined;
@@ -78,6 +78,11 @@ export const dynamodb = defineService<DynamodbOperations>({
   stop(runtime) {
     ttlSweepers.get(runtime)?.();
     ttlSweepers.delete(runtime);
+  },
+  reset() {
+    // The wipe that follows does not go through table-store.ts: drop the cached table
+    // descriptions and cache none until it is surely over.
+    suspendTableCache(5_000);
   },
   authorization: {
     CreateTable: onTable,

@@ -61,7 +61,7 @@ import {
   type TableRecord,
 } from "./table-store.js";
 import { Tally, admit, charge, checkReturnConsumedCapacity, consumedCapacity } from "./capacity.js";
-import { requireTable } from "./table-operations.js";
+import { requireTableForItems } from "./table-operations.js";
 import { staleRead } from "./stale-reads.js";
 import type { ListOptions } from "../../storage/types.js";
 
@@ -194,7 +194,7 @@ const PutItem = async (ctx: RequestContext, input: Input) => {
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
   const rv = checkReturnValues("PutItem", input.ReturnValues);
   const returnOldOnFail = checkRvOnFailure(input.ReturnValuesOnConditionCheckFailure);
-  const table = await requireTable(ctx, input.TableName);
+  const table = await requireTableForItems(ctx, input.TableName);
   const item = validatePutItem(table, input.Item);
   const attrs = trackUsage(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   const condition = writeCondition(input, attrs);
@@ -228,7 +228,7 @@ function readProjection(input: Input, attrs: ExpressionAttributes): Path[] | und
 const GetItem = async (ctx: RequestContext, input: Input) => {
   checkParameterStyle(input, PARAMETER_STYLES.GetItem);
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
-  const table = await requireTable(ctx, input.TableName);
+  const table = await requireTableForItems(ctx, input.TableName);
   const key = validateKey(table, input.Key);
   // ProjectionExpression takes no values: any given are reported unused, as AWS does.
   const attrs = trackUsage(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
@@ -282,7 +282,7 @@ const UpdateItem = async (ctx: RequestContext, input: Input) => {
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
   const rv = checkReturnValues("UpdateItem", input.ReturnValues);
   const returnOldOnFail = checkRvOnFailure(input.ReturnValuesOnConditionCheckFailure);
-  const table = await requireTable(ctx, input.TableName);
+  const table = await requireTableForItems(ctx, input.TableName);
   const prepared = prepareUpdate(table, input);
   admit(ctx, table, "write");
   let result: { old: Item | undefined; next: Item };
@@ -316,7 +316,7 @@ const DeleteItem = async (ctx: RequestContext, input: Input) => {
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
   const rv = checkReturnValues("DeleteItem", input.ReturnValues);
   const returnOldOnFail = checkRvOnFailure(input.ReturnValuesOnConditionCheckFailure);
-  const table = await requireTable(ctx, input.TableName);
+  const table = await requireTableForItems(ctx, input.TableName);
   const key = validateKey(table, input.Key);
   const attrs = trackUsage(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   const condition = writeCondition(input, attrs);
@@ -507,7 +507,7 @@ function pageOutput(plan: ReadPlan, page: PageResult, input: Input) {
 const Query = async (ctx: RequestContext, input: Input) => {
   checkParameterStyle(input, PARAMETER_STYLES.Query);
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
-  const table = await requireTable(ctx, input.TableName);
+  const table = await requireTableForItems(ctx, input.TableName);
   const attrs = trackUsage(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   const plan = readPlan(table, input, attrs, "Query");
   const schema = plan.index?.KeySchema ?? table.KeySchema;
@@ -624,7 +624,7 @@ const Scan = async (ctx: RequestContext, input: Input) => {
     }
     if (seg < 0 || seg >= total) throw validationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${seg} is not less than TotalSegments: ${total}`);
   }
-  const table = await requireTable(ctx, input.TableName);
+  const table = await requireTableForItems(ctx, input.TableName);
   const attrs = trackUsage(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   const plan = readPlan(table, input, attrs, "Scan");
   attrs.assertAllUsed();
@@ -653,7 +653,7 @@ const BatchGetItem = async (ctx: RequestContext, input: Input) => {
   const prepared: { table: TableRecord; name: string; keys: Item[]; projection?: Path[]; consistent: boolean; request: Input }[] = [];
   for (const [name, r] of requests) {
     checkParameterStyle(r, PARAMETER_STYLES.GetItem);
-    const table = await requireTable(ctx, name);
+    const table = await requireTableForItems(ctx, name);
     const keys = ((r.Keys ?? []) as unknown[]).map((k) => validateKey(table, k));
     const seen = new Set(keys.map((k) => itemStorageKey(table, k)));
     if (seen.size !== keys.length) throw validationError("Provided list of item keys contains duplicates");
@@ -707,7 +707,7 @@ const BatchWriteItem = async (ctx: RequestContext, input: Input) => {
   }
   const ops: { table: TableRecord; put?: Item; key: Item }[] = [];
   for (const [name, list] of requests) {
-    const table = await requireTable(ctx, name);
+    const table = await requireTableForItems(ctx, name);
     const seen = new Set<string>();
     for (const r of list) {
       const hasPut = r.PutRequest !== undefined && r.PutRequest !== null;
@@ -777,7 +777,7 @@ async function prepareTransactAction(ctx: RequestContext, raw: Input): Promise<T
   if (kinds.length !== 1) throw validationError("TransactItems can only contain one of Check, Put, Update or Delete");
   const kind = kinds[0] as TransactAction["kind"];
   const r = raw[kind];
-  const table = await requireTable(ctx, r.TableName);
+  const table = await requireTableForItems(ctx, r.TableName);
   const returnOld = checkRvOnFailure(r.ReturnValuesOnConditionCheckFailure);
   const attrsFor = () => trackUsage(r.ExpressionAttributeNames, r.ExpressionAttributeValues);
   const condOf = (attrs: ExpressionAttributes) =>
@@ -907,7 +907,7 @@ const TransactGetItems = async (ctx: RequestContext, input: Input) => {
   const gets: { table: TableRecord; key: Item; projection?: Path[] }[] = [];
   for (const raw of items) {
     const g = raw.Get;
-    const table = await requireTable(ctx, g.TableName);
+    const table = await requireTableForItems(ctx, g.TableName);
     const key = validateKey(table, g.Key);
     const attrs = trackUsage(g.ExpressionAttributeNames, undefined);
     const projection = g.ProjectionExpression ? (parseProjection(g.ProjectionExpression, attrs).paths as Path[]) : undefined;

@@ -194,7 +194,7 @@ let offCapture: (() => void) | undefined;
 
 /** Starts recording stream records (reference-counted across Nimbus instances in one process). */
 export function startStreamCapture(): () => void {
-  if (captureUsers++ === 0) offCapture = onItemChange(recordChange);
+  if (captureUsers++ === 0) offCapture = onItemChange(recordChange, (t) => t.StreamSpecification?.StreamEnabled === true && !!t.LatestStreamArn);
   let stopped = false;
   return () => {
     if (stopped) return;

@@ -17,6 +17,8 @@ import {
   itemsTable,
   listTableNames,
   putTable,
+  insertTable,
+  getTableCached,
   type AttributeDefinition,
   type IndexRecord,
   type KeySchemaElement,
@@ -59,6 +61,17 @@ export async function requireTable(ctx: RequestContext, name: unknown, describeS
   if (!t || t.TableStatus === "DELETING") {
     throw new ServiceError(DynamoDBErrors.ResourceNotFoundException, describeStyle ? `Requested resource not found: Table: ${n} not found` : "Requested resource not found");
   }
+  return t;
+}
+
+/**
+ * `requireTable` for the item path: the description comes from the cache (table-store.ts) and
+ * is frozen, so the caller must not change it.
+ */
+export async function requireTableForItems(ctx: RequestContext, name: unknown): Promise<TableRecord> {
+  const n = tableNameOf(name);
+  const t = await getTableCached(ctx.storage.metadata, ctx.scope, n);
+  if (!t || t.TableStatus === "DELETING") throw new ServiceError(DynamoDBErrors.ResourceNotFoundException, "Requested resource not found");
   return t;
 }
 
@@ -346,7 +359,7 @@ const CreateTable = async (ctx: RequestContext, input: Input) => {
     Tags: tags,
   };
   if (stream?.StreamEnabled) enableStream(ctx, record);
-  const inserted = await ctx.storage.metadata.table<TableRecord>(ctx.scope, "tables").insert(name, record);
+  const inserted = await insertTable(ctx.storage.metadata, ctx.scope, record);
   if (!inserted) throw new ServiceError(DynamoDBErrors.ResourceInUseException, `Table already exists: ${name}`);
   const description = await describeTable(ctx, record);
   // A just-created table is reported as CREATING in CreateTable's own answer, as AWS does.

@@ -133,18 +133,105 @@ export function getTable(source: Source, scope: Scope, name: string): Promise<Ta
   return tablesOf(source, scope).get(name);
 }
 
+// --- The table description cache of the item path ---
+//
+// Every item request needs its table's description (key schema, indexes, billing mode), and
+// reading and parsing it from the store cost more than the item itself. Descriptions change
+// only through this module (putTable, dropTable, insertTable), which invalidates every cached
+// description before and after each change: a read that overlaps a change either sees the
+// generation move (and does not cache what it read) or is cleared by the change's second
+// invalidation. Writes through a transaction (a Tx) commit later than putTable returns, so whoever
+// puts a table through a transaction calls `invalidateTableCache` once it has resolved.
+// Cached records are frozen: the item path only reads them.
+
+interface TableCache {
+  generation: number;
+  entries: Map<string, TableRecord | null>;
+}
+
+const TABLE_CACHE_LIMIT = 10_000;
+let tableGeneration = 0;
+/** No description is cached until then (epoch ms of the wall clock): set by a storage reset. */
+let tableCacheSuspendedUntil = 0;
+const tableCaches = new WeakMap<MetadataStore, TableCache>();
+
+/** Forgets every cached table description (of every store in the process). */
+export function invalidateTableCache(): void {
+  tableGeneration++;
+}
+
+/**
+ * Called before POST /_nimbus/reset wipes storage: forget the descriptions and cache none for a
+ * while, since the wipe itself happens after this hook and does not pass through this module.
+ */
+export function suspendTableCache(ms: number): void {
+  tableGeneration++;
+  tableCacheSuspendedUntil = Date.now() + ms;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The table's description for reading items: cached (see above) and frozen, so callers must not
+ * change it. Control-plane handlers that update a table read it with `getTable` instead.
+ */
+export async function getTableCached(metadata: MetadataStore, scope: Scope, name: string): Promise<TableRecord | undefined> {
+  let cache = tableCaches.get(metadata);
+  if (!cache) tableCaches.set(metadata, (cache = { generation: tableGeneration, entries: new Map() }));
+  if (cache.generation !== tableGeneration) {
+    cache.entries.clear();
+    cache.generation = tableGeneration;
+  }
+  const key = scope.account + "\u0000" + scope.region + "\u0000" + name;
+  const hit = cache.entries.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const generation = tableGeneration;
+  const table = await tablesOf(metadata, scope).get(name);
+  if (generation === tableGeneration && cache.generation === generation && Date.now() >= tableCacheSuspendedUntil) {
+    if (cache.entries.size >= TABLE_CACHE_LIMIT) cache.entries.clear();
+    cache.entries.set(key, table ? deepFreeze(table) : null);
+  }
+  return table;
+}
+
+async function changingTables<T>(change: () => Promise<T>): Promise<T> {
+  invalidateTableCache();
+  try {
+    return await change();
+  } finally {
+    invalidateTableCache();
+  }
+}
+
+/**
+ * Stores a table's description. Through a transaction (a Tx), call `invalidateTableCache` after
+ * the transaction resolves as well.
+ */
 export function putTable(source: Source, scope: Scope, table: TableRecord): Promise<void> {
-  return tablesOf(source, scope).put(table.TableName, table);
+  return changingTables(() => tablesOf(source, scope).put(table.TableName, table));
+}
+
+/** Stores a new table's description unless one of that name exists; whether it was stored. */
+export function insertTable(metadata: MetadataStore, scope: Scope, table: TableRecord): Promise<boolean> {
+  return changingTables(() => tablesOf(metadata, scope).insert(table.TableName, table));
 }
 
 /** Removes the table record, its items, its index entries and its stats (in one transaction). */
 export async function dropTable(metadata: MetadataStore, scope: Scope, table: TableRecord): Promise<void> {
-  await metadata.transaction(async (tx) => {
-    await tablesOf(tx, scope).delete(table.TableName);
-    await statsOf(tx, scope).delete(table.TableId);
-    await itemsTable(tx, scope, table).clear();
-    for (const index of allIndexes(table)) await indexTable(tx, scope, table, index.IndexName).clear();
-  });
+  await changingTables(() =>
+    metadata.transaction(async (tx) => {
+      await tablesOf(tx, scope).delete(table.TableName);
+      await statsOf(tx, scope).delete(table.TableId);
+      await itemsTable(tx, scope, table).clear();
+      for (const index of allIndexes(table)) await indexTable(tx, scope, table, index.IndexName).clear();
+    }),
+  );
 }
 
 export async function listTableNames(source: Source, scope: Scope, after: string | undefined, limit: number): Promise<string[]> {
@@ -274,17 +361,34 @@ export interface ChangeContext {
   nowMs: number;
   /** The table as the writer saw it (stream settings, TTL, extensions). */
   tableRecord: TableRecord;
+  /** Runs `fn` once the change has committed (never if it rolls back). */
+  afterCommit(fn: () => void): void;
 }
 
 /** Called inside the write's transaction; write through `ctx.tx` only. */
 export type ItemChangeListener = (change: ItemChange, ctx: ChangeContext) => void | Promise<void>;
 
-const listeners = new Set<ItemChangeListener>();
+/** Whether a listener wants the changes of a table (checked before the change is even built). */
+export type TableFilter = (table: TableRecord) => boolean;
 
-/** Registers a listener for every item change in every Nimbus instance; returns the unregister. */
-export function onItemChange(listener: ItemChangeListener): () => void {
-  listeners.add(listener);
+const listeners = new Map<ItemChangeListener, TableFilter | undefined>();
+
+/**
+ * Registers a listener for item changes in every Nimbus instance; returns the unregister. With
+ * `interested`, only changes of the tables it accepts reach the listener, and a write to a table
+ * no listener wants (no stream, no PITR, no replicas) costs nothing here.
+ */
+export function onItemChange(listener: ItemChangeListener, interested?: TableFilter): () => void {
+  listeners.set(listener, interested);
   return () => listeners.delete(listener);
+}
+
+function listenersFor(table: TableRecord): ItemChangeListener[] | undefined {
+  let out: ItemChangeListener[] | undefined;
+  for (const [l, interested] of listeners) {
+    if (interested === undefined || interested(table)) (out ??= []).push(l);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,6 +420,12 @@ interface BufferedWrite {
 
 class BufferedItemWriter implements ItemWriter {
   readonly writes = new Map<string, BufferedWrite>();
+  /**
+   * Items as read from storage by `get` (before this `fn`'s own writes), so applying a write to an
+   * item `fn` read needs no second read. Valid until the writes are applied: nothing else writes
+   * items of this store while the group runs.
+   */
+  readonly reads = new Map<string, Item | null>();
   constructor(
     readonly tx: Tx,
     readonly scope: Scope,
@@ -324,10 +434,15 @@ class BufferedItemWriter implements ItemWriter {
 
   async get(table: TableRecord, key: AttributeMap): Promise<Item | undefined> {
     const storageKey = itemStorageKey(table, key);
-    const pending = this.writes.get(table.TableId + "\u0000" + storageKey);
+    const id = table.TableId + "\u0000" + storageKey;
+    const pending = this.writes.get(id);
     if (pending) return pending.item;
+    const read = this.reads.get(id);
+    if (read !== undefined) return read ?? undefined;
     const stored = await itemsTable(this.tx, this.scope, table).get(storageKey);
-    return stored === undefined ? undefined : fromStored(stored);
+    const item = stored === undefined ? undefined : fromStored(stored);
+    this.reads.set(id, item ?? null);
+    return item;
   }
 
   put(table: TableRecord, item: Item, options: WriteOptions = {}): void {
@@ -342,11 +457,23 @@ class BufferedItemWriter implements ItemWriter {
 }
 
 /** Applies one buffered write: item row, index entries, stats delta, listeners. */
-async function applyWrite(tx: Tx, scope: Scope, nowMs: number, w: BufferedWrite, stats: Map<string, { table: TableRecord; count: number; bytes: number }>): Promise<void> {
+async function applyWrite(
+  tx: Tx,
+  scope: Scope,
+  nowMs: number,
+  w: BufferedWrite,
+  stats: Map<string, { table: TableRecord; count: number; bytes: number }>,
+  alreadyRead: Item | null | undefined,
+  afterCommit: (fn: () => void) => void,
+): Promise<void> {
   const items = itemsTable(tx, scope, w.table);
-  const oldStored = await items.get(w.storageKey);
-  if (oldStored === undefined && w.item === undefined) return; // deleting nothing changes nothing
-  const oldItem = oldStored === undefined ? undefined : fromStored(oldStored);
+  let oldItem: Item | undefined;
+  if (alreadyRead !== undefined) oldItem = alreadyRead ?? undefined;
+  else {
+    const oldStored = await items.get(w.storageKey);
+    oldItem = oldStored === undefined ? undefined : fromStored(oldStored);
+  }
+  if (oldItem === undefined && w.item === undefined) return; // deleting nothing changes nothing
   const newStored = w.item === undefined ? undefined : toStored(w.item);
   if (newStored === undefined) await items.delete(w.storageKey);
   else await items.put(w.storageKey, newStored);
@@ -364,7 +491,8 @@ async function applyWrite(tx: Tx, scope: Scope, nowMs: number, w: BufferedWrite,
   s.count += (w.item ? 1 : 0) - (oldItem ? 1 : 0);
   s.bytes += itemSize(w.item) - itemSize(oldItem);
 
-  if (listeners.size > 0) {
+  const interested = listeners.size > 0 ? listenersFor(w.table) : undefined;
+  if (interested) {
     const change: ItemChange = {
       table: tableRef(w.table),
       keys: w.key,
@@ -373,7 +501,11 @@ async function applyWrite(tx: Tx, scope: Scope, nowMs: number, w: BufferedWrite,
       eventName: !oldItem ? "INSERT" : !w.item ? "REMOVE" : "MODIFY",
       ...(w.options.userIdentity ? { userIdentity: w.options.userIdentity } : {}),
     };
-    for (const l of listeners) await l(change, { tx, scope, nowMs, tableRecord: w.table });
+    const changeCtx: ChangeContext = { tx, scope, nowMs, tableRecord: w.table, afterCommit };
+    for (const l of interested) {
+      const pending = l(change, changeCtx);
+      if (pending) await pending;
+    }
   }
 }
 
@@ -394,7 +526,11 @@ const queues = new WeakMap<MetadataStore, WriteQueue>();
 
 /** Runs `batch` in one transaction; per-op outcomes are returned, a failed apply throws. */
 async function runGroup(metadata: MetadataStore, batch: QueuedWrite[]): Promise<{ ok: boolean; value: unknown }[]> {
-  return metadata.transaction(async (tx) => {
+  const committed: (() => void)[] = [];
+  const afterCommit = (fn: () => void) => {
+    committed.push(fn);
+  };
+  const outcomes = await metadata.transaction(async (tx) => {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const stats = new Map<string, { table: TableRecord; count: number; bytes: number }>();
     const statsScope = new Map<string, Scope>();
@@ -408,7 +544,7 @@ async function runGroup(metadata: MetadataStore, batch: QueuedWrite[]): Promise<
         continue;
       }
       // Apply failures (listeners, storage) abort the whole group: see the file comment.
-      for (const w of writer.writes.values()) await applyWrite(tx, op.scope, op.nowMs, w, stats);
+      for (const [id, w] of writer.writes) await applyWrite(tx, op.scope, op.nowMs, w, stats, writer.reads.get(id), afterCommit);
       for (const w of writer.writes.values()) statsScope.set(w.table.TableId, op.scope);
       outcomes.push({ ok: true, value });
     }
@@ -420,6 +556,8 @@ async function runGroup(metadata: MetadataStore, batch: QueuedWrite[]): Promise<
     }
     return outcomes;
   });
+  for (const fn of committed) fn();
+  return outcomes;
 }
 
 async function drain(metadata: MetadataStore, queue: WriteQueue): Promise<void> {
