@@ -233,22 +233,38 @@ export class Gateway {
         );
       }
       if (this.runtime.audit.size > 0) {
+        // The time's text and the redacted parameters are made only if a sink reads them:
+        // CloudTrail drops most data-plane calls (S3 objects, DynamoDB items) unread.
+        const nowMs = this.runtime.clock.nowMs();
+        let time: string | undefined;
+        let parameters: Record<string, unknown> | undefined | null = null;
+        const auditService = routed?.service;
+        const auditOp = opName;
+        const auditInput = inputForAudit;
         const record: AuditRecord = {
-          time: this.runtime.clock.now().toISOString(),
+          get time() {
+            return (time ??= new Date(nowMs).toISOString());
+          },
           requestId,
           principalArn: ctx?.principal.arn,
           accountId: ctx?.account,
-          sourceIp: normalizeIp(req.socket.remoteAddress),
-          service: routed?.service.name,
-          operation: opName,
+          sourceIp: ctx?.sourceIp ?? normalizeIp(req.socket.remoteAddress),
+          service: auditService?.name,
+          operation: auditOp,
           region: ctx?.region,
-          parameters: routed && opName && inputForAudit ? redactInput(routed.service.model(), opName, inputForAudit) : undefined,
+          get parameters() {
+            if (parameters === null) {
+              parameters = auditService && auditOp && auditInput ? redactInput(auditService.model(), auditOp, auditInput) : undefined;
+            }
+            return parameters;
+          },
           status,
           errorCode,
-          ...(errorMessage !== undefined ? { errorMessage } : {}),
-          ...(ctx ? { principal: ctx.principal } : {}),
-          ...(req.headers["user-agent"] !== undefined ? { userAgent: String(req.headers["user-agent"]) } : {}),
         };
+        if (errorMessage !== undefined) record.errorMessage = errorMessage;
+        if (ctx) record.principal = ctx.principal;
+        const userAgent = req.headers["user-agent"];
+        if (userAgent !== undefined) record.userAgent = String(userAgent);
         for (const sink of this.runtime.audit) {
           try {
             sink(record);
@@ -561,8 +577,10 @@ export function toWireRequest(req: IncomingMessage): WireRequest {
   const query: Array<[string, string]> = [];
   if (rawQuery) for (const [k, v] of new URLSearchParams(rawQuery)) query.push([k, v]);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+  const incoming = req.headers;
+  for (const k in incoming) {
+    const v = incoming[k];
+    if (v !== undefined) headers[k] = typeof v === "string" ? v : v.join(", ");
   }
   const host = headers["host"] ?? "";
   const hostname = (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!).toLowerCase();
@@ -580,20 +598,51 @@ export function toWireRequest(req: IncomingMessage): WireRequest {
 
 const EMPTY = Buffer.alloc(0);
 
-async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BUFFERED_BODY) {
-      throw new ServiceError(
-        { code: "RequestEntityTooLarge", status: 413 },
-        `Request body exceeds ${MAX_BUFFERED_BODY} bytes.`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+/**
+ * The whole body, bounded. Events rather than an async iterator: most bodies are one small
+ * chunk, and the iterator's machinery cost more than reading them.
+ */
+function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const readable = stream as Readable;
+  if (readable.readableEnded) return Promise.resolve(EMPTY);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      readable.off("data", onData);
+      readable.off("end", onEnd);
+      readable.off("error", onError);
+      readable.off("close", onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > MAX_BUFFERED_BODY) {
+        cleanup();
+        readable.pause();
+        reject(new ServiceError({ code: "RequestEntityTooLarge", status: 413 }, `Request body exceeds ${MAX_BUFFERED_BODY} bytes.`));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    // A stream destroyed before its end (a client abort) never ends: fail like the iterator did.
+    const onClose = () => {
+      cleanup();
+      reject(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    };
+    readable.on("data", onData);
+    readable.on("end", onEnd);
+    readable.on("error", onError);
+    readable.on("close", onClose);
+  });
 }
 
 function normalizeIp(address: string | undefined): string {

@@ -50,12 +50,197 @@ export function requestBody(req: WireRequest): Buffer {
 
 /** Parse a JSON request body; an empty body is `{}`. Malformed JSON is a SerializationException. */
 export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) return {};
   const text = body.toString("utf8");
-  if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
   } catch {
+    if (text.trim() === "") return {};
     throw new ServiceError(CommonErrors.SerializationException, "Could not parse the request body as JSON.");
+  }
+}
+
+// Readers and writers are compiled once per shape (and member reference) of a model, so a request
+// walks its own values and precomputed member lists, not the model. Recursive shapes (DynamoDB's
+// AttributeValue) compile lazily, on first use of the inner reference.
+
+/**
+ * A value of the wrong JSON type. Thrown by the compiled readers with the value's path relative to
+ * where it was found; each enclosing level prepends its own segment, so no path is built for the
+ * values that are well-formed.
+ */
+class WrongType {
+  constructor(
+    readonly expected: string,
+    public path: string,
+  ) {}
+}
+
+/** `segment` followed by `rest` as AWS writes paths: `a.b`, `a[0]`, `a[0].b`. */
+function joinPath(segment: string, rest: string): string {
+  if (rest === "") return segment;
+  if (segment === "") return rest;
+  return rest.charCodeAt(0) === 0x5b /* [ */ ? segment + rest : segment + "." + rest;
+}
+
+function within(e: unknown, segment: string): unknown {
+  if (e instanceof WrongType) e.path = joinPath(segment, e.path);
+  return e;
+}
+
+function toServiceError(e: unknown, where: string): unknown {
+  if (!(e instanceof WrongType)) return e;
+  return invalid(joinPath(where, e.path), e.expected);
+}
+
+type Reader = (raw: unknown) => unknown;
+type StructureReader = (raw: unknown) => Record<string, unknown>;
+
+interface MemberReader {
+  name: string;
+  key: string;
+  ref: ShapeRef;
+  read: Reader | undefined;
+}
+
+const structureReaders = new WeakMap<ServiceModel, Map<string, StructureReader>>();
+const valueReaders = new WeakMap<ShapeRef, Reader>();
+
+function compiledStructureReader(model: ServiceModel, shapeName: string): StructureReader {
+  let byShape = structureReaders.get(model);
+  if (!byShape) structureReaders.set(model, (byShape = new Map()));
+  let reader = byShape.get(shapeName);
+  if (reader) return reader;
+  const shape = shapeOf(model, shapeName);
+  const members: MemberReader[] = Object.entries(shape.members ?? {}).map(([name, ref]) => ({
+    name,
+    key: ref.locationName ?? name,
+    ref,
+    read: undefined,
+  }));
+  reader = (raw) => {
+    if (!isObject(raw)) throw new WrongType("an object", "");
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      const v = raw[m.key];
+      if (v === null || v === undefined || !Object.hasOwn(raw, m.key)) continue;
+      const read = (m.read ??= compiledValueReader(model, m.ref));
+      try {
+        setOwn(out, m.name, read(v));
+      } catch (e) {
+        throw within(e, m.key);
+      }
+    }
+    return out;
+  };
+  byShape.set(shapeName, reader);
+  return reader;
+}
+
+function compiledValueReader(model: ServiceModel, ref: ShapeRef): Reader {
+  let reader = valueReaders.get(ref);
+  if (reader) return reader;
+  reader = compileValueReader(model, ref);
+  valueReaders.set(ref, reader);
+  return reader;
+}
+
+const identity: Reader = (raw) => raw;
+
+function compileValueReader(model: ServiceModel, ref: ShapeRef): Reader {
+  const shape = shapeOf(model, ref);
+  if (isDocument(shape)) return identity;
+  switch (shape.type) {
+    case "structure":
+    case "union": {
+      let structure: StructureReader | undefined;
+      return (raw) => (structure ??= compiledStructureReader(model, ref.shape))(raw);
+    }
+    case "list": {
+      const memberRef = shape.member!;
+      let member: Reader | undefined;
+      return (raw) => {
+        if (!Array.isArray(raw)) throw new WrongType("a list", "");
+        const read = (member ??= compiledValueReader(model, memberRef));
+        const out: unknown[] = [];
+        for (let i = 0; i < raw.length; i++) {
+          const v: unknown = raw[i];
+          if (v === null) continue;
+          try {
+            out.push(read(v));
+          } catch (e) {
+            // The index counts the members kept (nulls are dropped first).
+            throw within(e, `[${out.length}]`);
+          }
+        }
+        return out;
+      };
+    }
+    case "map": {
+      const valueRef = shape.value!;
+      let value: Reader | undefined;
+      return (raw) => {
+        if (!isObject(raw)) throw new WrongType("a map", "");
+        const read = (value ??= compiledValueReader(model, valueRef));
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(raw)) {
+          const v = raw[k];
+          if (v === null) continue;
+          try {
+            setOwn(out, k, read(v));
+          } catch (e) {
+            throw within(e, k);
+          }
+        }
+        return out;
+      };
+    }
+    case "string":
+      return (raw) => {
+        if (typeof raw !== "string") throw new WrongType("a string", "");
+        return raw;
+      };
+    case "boolean":
+      return (raw) => {
+        if (typeof raw !== "boolean") throw new WrongType("a boolean", "");
+        return raw;
+      };
+    case "integer":
+    case "long":
+    case "short":
+    case "byte":
+    case "biginteger":
+      return (raw) => {
+        if (typeof raw !== "number" || !Number.isInteger(raw)) throw new WrongType("an integer", "");
+        return raw;
+      };
+    case "float":
+    case "double":
+    case "bigdecimal":
+      return (raw) => {
+        if (typeof raw === "number") return raw;
+        if (raw === "NaN" || raw === "Infinity" || raw === "-Infinity") return parseFloatValue(raw);
+        throw new WrongType("a number", "");
+      };
+    case "timestamp": {
+      const format = timestampFormat(ref, shape);
+      return (raw) => {
+        if (typeof raw !== "number" && typeof raw !== "string") throw new WrongType("a timestamp", "");
+        try {
+          return parseTimestamp(raw, typeof raw === "string" ? format : undefined);
+        } catch {
+          throw new WrongType("a timestamp", "");
+        }
+      };
+    }
+    case "blob":
+      return (raw) => {
+        if (typeof raw !== "string") throw new WrongType("a base64-encoded string", "");
+        return Buffer.from(raw, "base64");
+      };
+    default:
+      return identity;
   }
 }
 
@@ -67,75 +252,34 @@ export function readJsonStructure(
   where = "",
   only?: Set<string>,
 ): Record<string, unknown> {
-  if (!isObject(raw)) throw invalid(where, "an object");
-  const shape = shapeOf(model, shapeName);
-  const out: Record<string, unknown> = {};
-  for (const [name, ref] of Object.entries(shape.members ?? {})) {
-    if (only && !only.has(name)) continue;
-    const key = ref.locationName ?? name;
-    if (!Object.hasOwn(raw, key)) continue;
-    const v = raw[key];
-    if (v === null || v === undefined) continue;
-    setOwn(out, name, readJsonValue(model, ref, v, where ? `${where}.${key}` : key));
+  try {
+    if (!only) return compiledStructureReader(model, shapeName)(raw);
+    if (!isObject(raw)) throw new WrongType("an object", "");
+    const out: Record<string, unknown> = {};
+    for (const [name, ref] of Object.entries(shapeOf(model, shapeName).members ?? {})) {
+      if (!only.has(name)) continue;
+      const key = ref.locationName ?? name;
+      if (!Object.hasOwn(raw, key)) continue;
+      const v = raw[key];
+      if (v === null || v === undefined) continue;
+      try {
+        setOwn(out, name, compiledValueReader(model, ref)(v));
+      } catch (e) {
+        throw within(e, key);
+      }
+    }
+    return out;
+  } catch (e) {
+    throw toServiceError(e, where);
   }
-  return out;
 }
 
 /** Read one value of the shape `ref` points at. */
 export function readJsonValue(model: ServiceModel, ref: ShapeRef, raw: unknown, where: string): unknown {
-  const shape = shapeOf(model, ref);
-  if (isDocument(shape)) return raw;
-  switch (shape.type) {
-    case "structure":
-    case "union":
-      return readJsonStructure(model, ref.shape, raw, where);
-    case "list": {
-      if (!Array.isArray(raw)) throw invalid(where, "a list");
-      const member = shape.member!;
-      return raw.filter((v) => v !== null).map((v, i) => readJsonValue(model, member, v, `${where}[${i}]`));
-    }
-    case "map": {
-      if (!isObject(raw)) throw invalid(where, "a map");
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(raw)) {
-        if (v === null) continue;
-        setOwn(out, k, readJsonValue(model, shape.value!, v, `${where}.${k}`));
-      }
-      return out;
-    }
-    case "string":
-      if (typeof raw !== "string") throw invalid(where, "a string");
-      return raw;
-    case "boolean":
-      if (typeof raw !== "boolean") throw invalid(where, "a boolean");
-      return raw;
-    case "integer":
-    case "long":
-    case "short":
-    case "byte":
-    case "biginteger":
-      if (typeof raw !== "number" || !Number.isInteger(raw)) throw invalid(where, "an integer");
-      return raw;
-    case "float":
-    case "double":
-    case "bigdecimal":
-      if (typeof raw === "number") return raw;
-      if (raw === "NaN" || raw === "Infinity" || raw === "-Infinity") return parseFloatValue(raw);
-      throw invalid(where, "a number");
-    case "timestamp":
-      if (typeof raw !== "number" && typeof raw !== "string") throw invalid(where, "a timestamp");
-      try {
-        return parseTimestamp(raw, typeof raw === "string" ? timestampFormat(ref, shape) : undefined);
-      } catch {
-        throw invalid(where, "a timestamp");
-      }
-    case "blob":
-      if (typeof raw !== "string") throw invalid(where, "a base64-encoded string");
-      return Buffer.from(raw, "base64");
-    case "document":
-      return raw;
-    default:
-      return raw;
+  try {
+    return compiledValueReader(model, ref)(raw);
+  } catch (e) {
+    throw toServiceError(e, where);
   }
 }
 
@@ -151,6 +295,133 @@ function timestampFormat(ref: ShapeRef, shape: Shape): TimestampFormat {
 // ---------------------------------------------------------------------------------------------
 // Writing: handler values -> wire JSON (a tree that may hold bigints for longs past 2^53)
 
+/**
+ * Set by the writers when the tree they build holds something `JSON.stringify` would not write
+ * as `stringifyJson` does: a bigint (a long past 2^53), or a document's or an unmodeled value
+ * passed through as is (which may hold Buffers or bigints). See `jsonText`.
+ */
+let exotic = false;
+
+type Writer = (value: unknown) => unknown;
+type StructureWriter = (value: Record<string, unknown>) => Record<string, unknown>;
+
+interface MemberWriter {
+  name: string;
+  key: string;
+  ref: ShapeRef;
+  write: Writer | undefined;
+}
+
+const structureWriters = new WeakMap<ServiceModel, Map<string, StructureWriter>>();
+const valueWriters = new WeakMap<ShapeRef, Writer>();
+
+function compiledStructureWriter(model: ServiceModel, shapeName: string): StructureWriter {
+  let byShape = structureWriters.get(model);
+  if (!byShape) structureWriters.set(model, (byShape = new Map()));
+  let writer = byShape.get(shapeName);
+  if (writer) return writer;
+  const shape = shapeOf(model, shapeName);
+  const members: MemberWriter[] = Object.entries(shape.members ?? {}).map(([name, ref]) => ({
+    name,
+    key: ref.locationName ?? name,
+    ref,
+    write: undefined,
+  }));
+  writer = (value) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      const v = value[m.name];
+      if (v === undefined || v === null) continue;
+      setOwn(out, m.key, (m.write ??= compiledValueWriter(model, m.ref))(v));
+    }
+    return out;
+  };
+  byShape.set(shapeName, writer);
+  return writer;
+}
+
+function compiledValueWriter(model: ServiceModel, ref: ShapeRef): Writer {
+  let writer = valueWriters.get(ref);
+  if (writer) return writer;
+  writer = compileValueWriter(model, ref);
+  valueWriters.set(ref, writer);
+  return writer;
+}
+
+const passThrough: Writer = (value) => {
+  exotic = true;
+  return value;
+};
+
+function compileValueWriter(model: ServiceModel, ref: ShapeRef): Writer {
+  const shape = shapeOf(model, ref);
+  if (isDocument(shape)) return passThrough;
+  switch (shape.type) {
+    case "structure":
+    case "union": {
+      let structure: StructureWriter | undefined;
+      return (value) => (structure ??= compiledStructureWriter(model, ref.shape))(value as Record<string, unknown>);
+    }
+    case "list": {
+      const memberRef = shape.member!;
+      let member: Writer | undefined;
+      return (value) => {
+        const write = (member ??= compiledValueWriter(model, memberRef));
+        const list = value as unknown[];
+        const out: unknown[] = [];
+        for (let i = 0; i < list.length; i++) {
+          const v = list[i];
+          if (v !== undefined && v !== null) out.push(write(v));
+        }
+        return out;
+      };
+    }
+    case "map": {
+      const valueRef = shape.value!;
+      let member: Writer | undefined;
+      return (value) => {
+        const write = (member ??= compiledValueWriter(model, valueRef));
+        const map = value as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(map)) {
+          const v = map[k];
+          if (v === undefined || v === null) continue;
+          setOwn(out, k, write(v));
+        }
+        return out;
+      };
+    }
+    case "timestamp": {
+      const format = timestampFormat(ref, shape);
+      return (value) => formatTimestamp(value, format);
+    }
+    case "blob":
+      return (value) => toBuffer(value).toString("base64");
+    case "float":
+    case "double":
+    case "bigdecimal":
+      return (value) => formatFloatValue(typeof value === "number" ? value : Number(value));
+    case "integer":
+    case "long":
+    case "short":
+    case "byte":
+    case "biginteger":
+      return (value) => {
+        if (typeof value === "number") return value;
+        const n = toInteger(value);
+        if (typeof n === "bigint") exotic = true;
+        return n;
+      };
+    case "boolean":
+      return (value) => value === true || value === "true";
+    case "string":
+      return (value) => (typeof value === "string" ? value : String(value));
+    default:
+      return passThrough;
+  }
+}
+
 /** Write the members of a structure (or union) that are present in `value`. */
 export function writeJsonStructure(
   model: ServiceModel,
@@ -158,55 +429,33 @@ export function writeJsonStructure(
   value: Record<string, unknown>,
   only?: Set<string>,
 ): Record<string, unknown> {
+  if (!only) return compiledStructureWriter(model, shapeName)(value);
   const shape = shapeOf(model, shapeName);
   const out: Record<string, unknown> = {};
   for (const [name, ref] of Object.entries(shape.members ?? {})) {
-    if (only && !only.has(name)) continue;
+    if (!only.has(name)) continue;
     const v = value[name];
     if (v === undefined || v === null) continue;
-    setOwn(out, ref.locationName ?? name, writeJsonValue(model, ref, v));
+    setOwn(out, ref.locationName ?? name, compiledValueWriter(model, ref)(v));
   }
   return out;
 }
 
 export function writeJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
-  const shape = shapeOf(model, ref);
-  if (isDocument(shape)) return value;
-  switch (shape.type) {
-    case "structure":
-    case "union":
-      return writeJsonStructure(model, ref.shape, value as Record<string, unknown>);
-    case "list":
-      return (value as unknown[]).filter((v) => v !== undefined && v !== null).map((v) => writeJsonValue(model, shape.member!, v));
-    case "map": {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (v === undefined || v === null) continue;
-        setOwn(out, k, writeJsonValue(model, shape.value!, v));
-      }
-      return out;
-    }
-    case "timestamp":
-      return formatTimestamp(value, timestampFormat(ref, shape));
-    case "blob":
-      return toBuffer(value).toString("base64");
-    case "float":
-    case "double":
-    case "bigdecimal":
-      return formatFloatValue(typeof value === "number" ? value : Number(value));
-    case "integer":
-    case "long":
-    case "short":
-    case "byte":
-    case "biginteger":
-      return toInteger(value);
-    case "boolean":
-      return value === true || value === "true";
-    case "string":
-      return typeof value === "string" ? value : String(value);
-    default:
-      return value;
-  }
+  return compiledValueWriter(model, ref)(value);
+}
+
+/**
+ * The JSON text of what `write` builds with the writers above: `JSON.stringify` when the tree is
+ * plain JSON (the usual case, and native), `stringifyJson` when it holds bigints or values
+ * passed through as is.
+ */
+export function jsonText(write: () => unknown): string {
+  exotic = false;
+  const tree = write();
+  const text = exotic ? stringifyJson(tree) : JSON.stringify(tree);
+  exotic = false;
+  return text;
 }
 
 /** Integers may arrive as numbers, bigints or numeric strings; longs past 2^53 stay exact. */
@@ -291,24 +540,27 @@ export function queryErrorHeader(model: ServiceModel, error: WireError): string 
 // ---------------------------------------------------------------------------------------------
 // The awsJson codec
 
+const contentTypes = new WeakMap<ServiceModel, string>();
+
 function contentType(model: ServiceModel): string {
-  return `application/x-amz-json-${model.metadata.jsonVersion ?? "1.0"}`;
+  let type = contentTypes.get(model);
+  if (type === undefined) contentTypes.set(model, (type = `application/x-amz-json-${model.metadata.jsonVersion ?? "1.0"}`));
+  return type;
 }
 
+/** A response whose body is what `write` builds (see `jsonText`); HEAD answers carry none. */
 function respond(
   model: ServiceModel,
   status: number,
-  body: unknown,
+  write: () => unknown,
   ctx: ResponseContext,
   extra?: Record<string, string>,
 ): WireResponse {
-  const headers: Record<string, string> = {
-    ...extra,
-    "content-type": contentType(model),
-    "x-amzn-requestid": ctx.requestId,
-  };
+  const headers: Record<string, string> = extra
+    ? { ...extra, "content-type": contentType(model), "x-amzn-requestid": ctx.requestId }
+    : { "content-type": contentType(model), "x-amzn-requestid": ctx.requestId };
   const res: WireResponse = { status, headers };
-  if (ctx.method !== "HEAD") res.body = stringifyJson(body);
+  if (ctx.method !== "HEAD") res.body = jsonText(write);
   return res;
 }
 
@@ -337,13 +589,13 @@ export const jsonCodec: ProtocolCodec = {
   },
 
   serializeOutput(model, op, output, ctx) {
-    const body = op.output ? writeJsonStructure(model, op.output.shape, output) : {};
-    return respond(model, 200, body, ctx);
+    const shape = op.output?.shape;
+    return respond(model, 200, () => (shape ? writeJsonStructure(model, shape, output) : {}), ctx);
   },
 
   serializeError(model, _op, error, ctx) {
     const shapeName = errorShapeName(model, error);
-    const body = { __type: error.code, ...errorFields(model, shapeName, error, error.fields, writeJsonStructure) };
+    const body = () => ({ __type: error.code, ...errorFields(model, shapeName, error, error.fields, writeJsonStructure) });
     const extra: Record<string, string> = { ...error.headers };
     const queryError = queryErrorHeader(model, error);
     if (queryError) extra["x-amzn-query-error"] = queryError;

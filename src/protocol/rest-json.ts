@@ -16,7 +16,7 @@ import {
   readJsonStructure,
   readJsonValue,
   requestBody,
-  stringifyJson,
+  jsonText,
   writeJsonStructure,
   writeJsonValue,
 } from "./json.js";
@@ -98,7 +98,7 @@ export const restJsonCodec: ProtocolCodec = {
         res.body = String(value);
         if (!hasHeader(headers, "content-type")) headers["content-type"] = "text/plain";
       } else {
-        res.body = stringifyJson(writeJsonValue(model, ref, value));
+        res.body = jsonText(() => writeJsonValue(model, ref, value));
         if (!hasHeader(headers, "content-type")) headers["content-type"] = "application/json";
       }
       return finish(res, ctx);
@@ -108,7 +108,7 @@ export const restJsonCodec: ProtocolCodec = {
     // other output (even one without members) is a JSON object.
     const members = Object.values(shapeOf(model, shapeName).members ?? {});
     if (members.length === 0 || members.some((m) => !m.location)) {
-      res.body = stringifyJson(writeJsonStructure(model, shapeName, bodyValue));
+      res.body = jsonText(() => writeJsonStructure(model, shapeName, bodyValue));
       headers["content-type"] = "application/json";
     }
     return finish(res, ctx);
@@ -128,7 +128,7 @@ export const restJsonCodec: ProtocolCodec = {
     headers["content-type"] = "application/json";
     const queryError = queryErrorHeader(model, error);
     if (queryError) headers["x-amzn-query-error"] = queryError;
-    const body = errorFields(model, shapeName, error, bodyFields, writeJsonStructure);
-    return finish({ status: error.status, headers, body: stringifyJson(body) }, ctx);
+    const body = jsonText(() => errorFields(model, shapeName, error, bodyFields, writeJsonStructure));
+    return finish({ status: error.status, headers, body }, ctx);
   },
 };

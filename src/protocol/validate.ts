@@ -17,13 +17,53 @@ const MAX_DEPTH = 32;
 /** Paths (as AWS writes them) of required members that are missing. */
 export function missingRequired(model: ServiceModel, op: OperationModel, input: Record<string, unknown>): string[] {
   if (!op.input) return [];
+  const shape = model.shapes[op.input.shape];
+  if (!shape || !checks(model, shape)) return [];
   const out: string[] = [];
-  walk(model, model.shapes[op.input.shape], input, "", out, 0);
+  walk(model, shape, input, "", out, 0);
   return out;
 }
 
 function lowerFirst(s: string): string {
   return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+/**
+ * Whether walking a value of `shape` can find anything missing: the shape, or one the walk
+ * descends into, has required members. Most of a request (DynamoDB's attribute values, tags,
+ * filters) has none, and is then not walked at all. Memoized per model.
+ */
+function checks(model: ServiceModel, shape: Shape): boolean {
+  let memo = checked.get(model);
+  if (!memo) checked.set(model, (memo = new Map()));
+  let answer = memo.get(shape);
+  if (answer === undefined) {
+    answer = reachesRequired(model, shape, new Set());
+    memo.set(shape, answer);
+  }
+  return answer;
+}
+
+const checked = new WeakMap<ServiceModel, Map<Shape, boolean>>();
+
+/** The search behind `checks`: the shapes `walk` would visit, each once. */
+function reachesRequired(model: ServiceModel, shape: Shape | undefined, seen: Set<Shape>): boolean {
+  if (!shape || seen.has(shape)) return false;
+  seen.add(shape);
+  if (shape.type === "structure") {
+    if ((shape.required?.length ?? 0) > 0) return true;
+    for (const ref of Object.values(shape.members ?? {})) if (reachesRequired(model, model.shapes[ref.shape], seen)) return true;
+    return false;
+  }
+  if (shape.type === "list" && shape.member) {
+    const member = model.shapes[shape.member.shape];
+    return member?.type === "structure" && reachesRequired(model, member, seen);
+  }
+  if (shape.type === "map" && shape.value) {
+    const member = model.shapes[shape.value.shape];
+    return member?.type === "structure" && reachesRequired(model, member, seen);
+  }
+  return false;
 }
 
 function walk(model: ServiceModel, shape: Shape | undefined, value: unknown, path: string, out: string[], depth: number) {
@@ -36,7 +76,9 @@ function walk(model: ServiceModel, shape: Shape | undefined, value: unknown, pat
     }
     for (const [name, ref] of Object.entries(shape.members ?? {})) {
       const v = obj[name];
-      if (v !== undefined && v !== null) walk(model, model.shapes[ref.shape], v, `${path}${lowerFirst(name)}.`, out, depth + 1);
+      if (v === undefined || v === null) continue;
+      const member = model.shapes[ref.shape];
+      if (member && checks(model, member)) walk(model, member, v, `${path}${lowerFirst(name)}.`, out, depth + 1);
     }
   } else if (shape.type === "list" && Array.isArray(value) && shape.member) {
     const member = model.shapes[shape.member.shape];

@@ -84,7 +84,17 @@ export function fillIdempotencyTokens(
   shapeName: string,
   input: Record<string, unknown>,
 ): void {
-  for (const [name, ref] of Object.entries(model.shapes[shapeName]?.members ?? {})) {
-    if (ref.idempotencyToken && input[name] === undefined) input[name] = randomUUID();
+  let byShape = tokenMembers.get(model);
+  if (!byShape) tokenMembers.set(model, (byShape = new Map()));
+  let names = byShape.get(shapeName);
+  if (!names) {
+    names = Object.entries(model.shapes[shapeName]?.members ?? {})
+      .filter(([, ref]) => ref.idempotencyToken)
+      .map(([name]) => name);
+    byShape.set(shapeName, names);
   }
+  for (const name of names) if (input[name] === undefined) input[name] = randomUUID();
 }
+
+/** Each input shape's idempotency-token members, by model (few shapes have any). */
+const tokenMembers = new WeakMap<object, Map<string, string[]>>();
