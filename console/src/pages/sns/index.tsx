@@ -14,7 +14,7 @@ import { AttributesEditor, attributeMap, attributeProblems, type AttributeRow } 
 const sns = () => client(SNSClient);
 
 /** Tabs on a white strip: the shell's blue on the grey page is below 4.5:1 contrast. */
-const tabStrip = { background: "#fff", borderRadius: 8, padding: "0 8px" } as const;
+const tabStrip = { background: "#fff", borderRadius: 8, padding: "0 8px", marginBottom: 14 } as const;
 
 export default function Page({ path }: ServicePageProps) {
   if (path[0] === "topics" && path[1]) return <TopicDetail name={path[1]} />;
@@ -67,7 +67,7 @@ function TopicsList() {
     { id: "type", header: "Type", sortValue: (t) => (isFifo(t.name) ? "FIFO" : "Standard") },
     { id: "display", header: "Display name", sortValue: (t) => t.attributes.DisplayName ?? "", cell: (t) => t.attributes.DisplayName || "-" },
     { id: "subs", header: "Subscriptions", sortValue: (t) => Number(t.attributes.SubscriptionsConfirmed ?? 0) + Number(t.attributes.SubscriptionsPending ?? 0) },
-    { id: "arn", header: "ARN", sortValue: (t) => t.arn, cell: (t) => <span className="arn">{t.arn}</span> },
+    { id: "arn", header: "ARN", sortValue: (t) => t.arn, cell: (t) => <code style={{ whiteSpace: "nowrap" }}>{t.arn}</code> },
   ];
   const createButton = (
     <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
@@ -77,6 +77,9 @@ function TopicsList() {
   const sel = topics.data?.find((t) => t.arn === selected[0]);
   return (
     <>
+      <div style={tabStrip}>
+        <Tabs tabs={NAV} active="topics" onChange={(id) => navigate(id === "topics" ? "sns" : "sns/subscriptions")} />
+      </div>
       <PageHeader
         title="Topics"
         count={topics.data?.length}
@@ -93,9 +96,6 @@ function TopicsList() {
           </>
         }
       />
-      <div style={tabStrip}>
-        <Tabs tabs={NAV} active="topics" onChange={(id) => navigate(id === "topics" ? "sns" : "sns/subscriptions")} />
-      </div>
       <Panel>
         <ResourceTable
           resourceName="topics"
@@ -418,10 +418,10 @@ function SubscriptionsList() {
   });
   return (
     <>
-      <PageHeader title="Subscriptions" count={subs.data?.length} description="Every subscription to the topics in this region." />
       <div style={tabStrip}>
         <Tabs tabs={NAV} active="subscriptions" onChange={(id) => navigate(id === "topics" ? "sns" : "sns/subscriptions")} />
       </div>
+      <PageHeader title="Subscriptions" count={subs.data?.length} description="Every subscription to the topics in this region." />
       <SubscriptionsTable subs={subs} withTopic onChange={subs.reload} />
     </>
   );
@@ -439,7 +439,7 @@ function SubscriptionsTable({ subs, withTopic, topic, onChange }: { subs: { data
   );
   return (
     <Panel
-      title="Subscriptions"
+      title={withTopic ? undefined : "Subscriptions"}
       actions={
         <>
           <button type="button" className="btn" onClick={subs.reload}>
