@@ -27,7 +27,7 @@ afterAll(async () => {
 const codeAt = (seed: string, step: number) => new TOTP({ secret: Secret.fromBase32(seed) }).generate({ timestamp: step * 30_000 });
 
 describe("IAM console management pages", () => {
-  it("creates a policy (errors inline), a role from a template, manages a user's keys, MFA and permissions, edits the password policy", async () => {
+  it("creates a policy (errors inline), a role from a template, manages a user's keys, MFA and permissions, edits the password policy", { timeout: 120_000 }, async () => {
     const ctx = await newContext(browser);
     const page = await ctx.newPage();
     await signInRoot(page, n);
@@ -139,7 +139,7 @@ describe("IAM console management pages", () => {
     await ctx.close();
   });
 
-  it("shows a read-only user access denied messages, not blank pages", async () => {
+  it("shows a read-only user access denied messages, not blank pages", { timeout: 120_000 }, async () => {
     const sdk = new IAMClient(sdkConfig(n));
     await sdk.send(new CreateUserCommand({ UserName: "reader" }));
     await sdk.send(new CreateLoginProfileCommand({ UserName: "reader", Password: "Reader-Pass-1!" }));

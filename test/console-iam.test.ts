@@ -5,19 +5,27 @@
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { Secret, TOTP } from "otpauth";
 import type { Nimbus } from "../src/index.js";
 import { ROOT_EMAIL, ROOT_PASSWORD, consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, startConsoleNimbus } from "./console-harness.js";
 
 let n: Nimbus;
 let browser: Browser;
+// The steps share one signed-in page, in order.
+let ctx: BrowserContext;
+let page: Page;
+let csvRow: string[];
+const expectedUrl = () => `${n.endpoint}/_nimbus/console/signin/nimbus-class`;
+// Browser steps on a loaded machine: generous, but each step is short.
+const SLOW = { timeout: 120_000 };
 
 beforeAll(async () => {
   n = await startConsoleNimbus();
   browser = await launchBrowser();
 });
 afterAll(async () => {
+  await ctx?.close();
   await browser?.close();
   await n?.stop();
 });
@@ -57,9 +65,9 @@ function parseCsv(text: string): string[][] {
 }
 
 describe("IAM console", () => {
-  it("enables root MFA, signs in with it, creates a group and a user, downloads the CSV, sets the alias", async () => {
-    const ctx = await newContext(browser);
-    const page = await ctx.newPage();
+  it("enables root MFA and signs in with it", SLOW, async () => {
+    ctx = await newContext(browser);
+    page = await ctx.newPage();
     await signInRoot(page, n);
 
     // Dashboard: the root user has no MFA yet.
@@ -108,7 +116,9 @@ describe("IAM console", () => {
     await page.getByRole("textbox", { name: "MFA code" }).fill(codeAt(seed, step + 1));
     await page.getByRole("button", { name: "Submit" }).click();
     await page.getByRole("heading", { name: "Console home" }).waitFor();
+  });
 
+  it("creates a ReadOnly group, sets the alias, creates a user and downloads the credentials CSV", SLOW, async () => {
     // A group with ReadOnlyAccess.
     await page.goto(consoleUrl(n, "iam/groups"));
     await page.getByText("No groups yet.").waitFor();
@@ -127,8 +137,7 @@ describe("IAM console", () => {
     await page.getByLabel("Preferred alias").fill("nimbus-class");
     await page.getByRole("button", { name: "Save changes" }).click();
     await page.getByRole("button", { name: "Edit alias" }).waitFor();
-    const expectedUrl = `${n.endpoint}/_nimbus/console/signin/nimbus-class`;
-    await page.getByText(expectedUrl).waitFor();
+    await page.getByText(expectedUrl()).waitFor();
 
     // A user with a console password and an access key, in the group.
     await page.getByRole("link", { name: "Users", exact: true }).click();
@@ -163,8 +172,13 @@ describe("IAM console", () => {
     expect(password).toBe("Alice-Console-1!");
     expect(keyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
     expect(secret).toMatch(/^[A-Za-z0-9/+]{40}$/);
-    expect(link).toBe(expectedUrl);
+    expect(link).toBe(expectedUrl());
     await page.getByText(keyId!).waitFor();
+    csvRow = csv[1]!;
+  });
+
+  it("lists the user, flags her missing MFA, fits 390 px, and her CSV credentials sign in", SLOW, async () => {
+    const [user, password, , , link] = csvRow;
 
     // The list shows alice in the group, with no MFA; the dashboard flags her.
     await page.getByRole("link", { name: "Return to users list" }).click();
@@ -193,6 +207,5 @@ describe("IAM console", () => {
     await p2.getByRole("button", { name: "Sign in" }).click();
     await p2.getByRole("heading", { name: "Change your password" }).waitFor();
     await other.close();
-    await ctx.close();
   });
 });
