@@ -3,7 +3,7 @@
  * filters), a results table with a column per attribute seen, paging with LastEvaluatedKey,
  * and the item editor (plain JSON or DynamoDB JSON) for creating, editing and deleting items.
  */
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand, type AttributeValue, type TableDescription } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { client } from "../../aws.ts";
@@ -246,6 +246,12 @@ export function ItemsExplorer({ table }: { table: TableDescription }) {
     }
   };
 
+  // Like the AWS console, the explorer opens with a scan of the first page.
+  useEffect(() => {
+    void run(0, undefined);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [name]);
+
   const keyAttrs = [tablePk, ...(tableSk ? [tableSk] : [])];
   const columns = useMemo<Column<Item>[]>(() => {
     const seen = new Set<string>();
@@ -380,7 +386,7 @@ export function ItemsExplorer({ table }: { table: TableDescription }) {
         }
       >
         {!results ? (
-          <p className="muted">Choose Run to scan or query the table.</p>
+          <p className="muted">{busy ? "Scanning…" : "Choose Run to scan or query the table."}</p>
         ) : (
           <>
             <ResourceTable
