@@ -81,7 +81,7 @@ export function ErrorAlert({ error, onRetry }: { error: unknown; onRetry?: () =>
   if (!error) return null;
   return (
     <Alert kind="error" title={isAccessDenied(error) ? "Access denied" : "Something went wrong"}>
-      <span className="error-text">{errorMessage(error)}</span>
+      <span className="error-text">{isAccessDenied(error) ? ((error as { message?: string }).message ?? errorMessage(error)) : errorMessage(error)}</span>
       {onRetry && (
         <button type="button" className="btn btn-link" onClick={onRetry}>
           Retry
