@@ -148,7 +148,13 @@ describe("console messaging", () => {
 
     // Every subscription, then the topic list at 390 px.
     await page.goto(consoleUrl(n, "sns/subscriptions"));
-    await page.getByRole("table", { name: "subscriptions" }).getByRole("link", { name: "alerts" }).waitFor();
+    const all = page.getByRole("table", { name: "subscriptions" });
+    await all.getByRole("link", { name: "alerts" }).waitFor();
+    // Delete the subscription.
+    await all.getByRole("radio").first().check();
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("dialog", { name: "Delete subscription?" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByText("No subscriptions.").waitFor();
     await narrowShot("sns", "Topics", "sns-topics-390");
   });
 });
