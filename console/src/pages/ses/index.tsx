@@ -14,7 +14,7 @@ import { Mailbox, MailboxMessage } from "./mailbox.tsx";
 const ses = () => client(SESv2Client);
 
 /** Tabs on a white strip: the shell's blue on the grey page is below 4.5:1 contrast. */
-const tabStrip = { background: "#fff", borderRadius: 8, padding: "0 8px" } as const;
+const tabStrip = { background: "#fff", borderRadius: 8, padding: "0 8px", marginBottom: 14 } as const;
 
 const NAV = [
   { id: "identities", label: "Identities" },
