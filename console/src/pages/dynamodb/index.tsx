@@ -56,7 +56,6 @@ async function listTables(): Promise<TableDescription[]> {
 }
 
 function TablesList() {
-  // No links here: the shell styles breadcrumb links below the contrast axe asks for on the grey page.
   useBreadcrumbs([{ label: "DynamoDB" }, { label: "Tables" }]);
   const tables = useAsync(listTables);
   const [creating, setCreating] = useState(false);
