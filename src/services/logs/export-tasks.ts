@@ -16,7 +16,8 @@ import type { RequestContext } from "../../core/service.js";
 import type { LogsOperations } from "../../generated/logs.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import { LogsErrors } from "./errors.js";
-import { eventIdFloor, groupPrefix, tables, type ExportTaskRecord } from "./store.js";
+import { tables, type ExportTaskRecord } from "./store.js";
+import { scanGroup } from "./blocks.js";
 import { deliverAsLogs } from "./subscriptions.js";
 
 const STATUS_CODES = ["CANCELLED", "COMPLETED", "FAILED", "PENDING", "PENDING_CANCEL", "RUNNING"];
@@ -55,22 +56,19 @@ async function setStatus(metadata: MetadataStore, scope: Scope, taskId: string, 
 async function runExport(metadata: MetadataStore, bus: DeliveryBus, clock: Clock, scope: Scope, task: ExportTaskRecord): Promise<void> {
   if (!(await setStatus(metadata, scope, task.taskId, ["PENDING"], { code: "RUNNING", message: "Started successfully" }))) return;
   try {
-    const gp = groupPrefix(task.logGroupName);
     const byStream = new Map<string, string[]>();
-    let cursor: string | undefined;
-    const hi = gp + eventIdFloor(task.to + 1);
-    for (;;) {
-      const rows = await tables(metadata, scope).byTime.list({ prefix: gp, ...(cursor ? { after: cursor } : { from: gp + eventIdFloor(task.from) }), before: hi, limit: 5000 });
-      for (const r of rows) {
-        const e = r.value;
-        if (task.logStreamNamePrefix !== undefined && !e.s.startsWith(task.logStreamNamePrefix)) continue;
-        let lines = byStream.get(e.s);
-        if (!lines) byStream.set(e.s, (lines = []));
-        lines.push(`${new Date(e.t).toISOString()} ${e.m}\n`);
-      }
-      if (rows.length < 5000) break;
-      cursor = rows[rows.length - 1]!.key;
-    }
+    const prefix = task.logStreamNamePrefix;
+    await scanGroup(
+      tables(metadata, scope).blocks,
+      task.logGroupName,
+      { startTime: task.from, endTime: task.to + 1, ...(prefix !== undefined ? { stream: (s: string) => s.startsWith(prefix) } : {}) },
+      (d, k) => {
+        let lines = byStream.get(d.stream);
+        if (!lines) byStream.set(d.stream, (lines = []));
+        lines.push(`${new Date(d.t(k)).toISOString()} ${d.message(k)}\n`);
+        return true;
+      },
+    );
     for (const [stream, lines] of byStream) {
       const cur = await tables(metadata, scope).exportTasks.get(task.taskId);
       if (cur?.status.code !== "RUNNING") return; // cancelled

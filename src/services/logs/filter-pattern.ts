@@ -26,6 +26,8 @@ export interface FilterPattern {
   matches(message: string): boolean;
   /** Space-delimited and JSON patterns: the named values a matching message yields (metric filters use `$field`). */
   extract(message: string): Record<string, string | number | boolean | null> | undefined;
+  /** Text every matching message contains, when there is such (scans jump between its occurrences). */
+  requiredText?: string;
 }
 
 export function parseFilterPattern(pattern: string | undefined): FilterPattern {
@@ -465,6 +467,7 @@ function parseFieldCmp(c: Cursor): FieldCond {
 
 function termsPattern(source: string): FilterPattern {
   const required: ((m: string) => boolean)[] = [];
+  let requiredText: string | undefined;
   const optional: ((m: string) => boolean)[] = [];
   const excluded: ((m: string) => boolean)[] = [];
   let i = 0;
@@ -482,6 +485,7 @@ function termsPattern(source: string): FilterPattern {
       if (j === -1) throw new FilterPatternError("Invalid filter pattern: unterminated quoted string");
       const phrase = source.slice(i + 1, j);
       test = (m) => m.includes(phrase);
+      if (prefix === "" && phrase.length > (requiredText?.length ?? 0)) requiredText = phrase;
       i = j + 1;
     } else if (source[i] === "%") {
       const j = source.indexOf("%", i + 1);
@@ -500,11 +504,12 @@ function termsPattern(source: string): FilterPattern {
       const term = source.slice(i, j);
       if (term === "") throw new FilterPatternError("Invalid filter pattern: empty term");
       test = (m) => m.includes(term);
+      if (prefix === "" && term.length > (requiredText?.length ?? 0)) requiredText = term;
       i = j;
     }
     (prefix === "?" ? optional : prefix === "-" ? excluded : required).push(test);
   }
   const matches = (m: string) =>
     required.every((t) => t(m)) && (optional.length === 0 || optional.some((t) => t(m))) && !excluded.some((t) => t(m));
-  return { source, matches, extract: (m) => (matches(m) ? {} : undefined) };
+  return { source, matches, extract: (m) => (matches(m) ? {} : undefined), ...(requiredText ? { requiredText } : {}) };
 }

@@ -7,7 +7,7 @@
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { LogsOperations } from "../../generated/logs.js";
 import { handlers } from "./provider.js";
-import { enforceRetention } from "./ingest.js";
+import { enforceRetention, migrateLegacyEvents } from "./ingest.js";
 import { logsSubscriptionsSettled } from "./subscriptions.js";
 import { exportTasksSettled } from "./export-tasks.js";
 import { insightsQueriesSettled } from "./insights-handlers.js";
@@ -34,7 +34,12 @@ async function sweep(runtime: ServiceRuntime): Promise<void> {
 export const logs = defineService<LogsOperations>({
   name: "logs",
   handlers,
-  start(runtime) {
+  async start(runtime) {
+    // Events written one row each by earlier versions move into blocks before the first request.
+    for (const scope of await runtime.storage.metadata.scopes("logs", "log-events")) {
+      const n = await migrateLegacyEvents(runtime.storage.metadata, scope);
+      runtime.logger.info(`logs: moved ${n} events of ${scope.account}/${scope.region} into blocks`);
+    }
     let running = false;
     const run = () => {
       if (running) return;

@@ -6,7 +6,8 @@
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import { ServiceError } from "../../core/errors.js";
 import { LogsErrors } from "./errors.js";
-import { nextEventId, SEP, streamEventsPrefix, streamKey, tables, type LogGroupRecord } from "./store.js";
+import { streamKey, tables, type LogGroupRecord } from "./store.js";
+import { buildBlocks, DAY, Decoded, deleteBlock, eventId, eventIdFloor, eventsOf, groupKey, putBlock, reserveSequence, streamBlockPrefix, type NewEvent } from "./blocks.js";
 import { publishMetricFilters } from "./metric-filters.js";
 import type { DeliveryBus } from "../../core/bus.js";
 import { deliverToSubscriptions } from "./subscriptions.js";
@@ -22,7 +23,6 @@ export interface RejectedInfo {
   expiredLogEventEndIndex?: number;
 }
 
-const DAY = 86_400_000;
 const MAX_BATCH_BYTES = 1_048_576;
 const MAX_EVENT_BYTES = 1_048_576 - 26;
 
@@ -99,12 +99,44 @@ export async function appendLogEvents(
     }
     let bytes = 0;
     const ids: string[] = [];
-    for (const e of kept) {
-      const id = nextEventId(e.timestamp);
-      ids.push(id);
-      await t.events.put(streamEventsPrefix(groupName, streamName) + id, { t: e.timestamp, m: e.message, i: nowMs });
-      await t.byTime.put(groupName + SEP + id, { t: e.timestamp, m: e.message, i: nowMs, s: streamName });
-      bytes += Buffer.byteLength(e.message, "utf8");
+    if (kept.length > 0) {
+      const q0 = reserveSequence(kept.length);
+      const fresh: NewEvent[] = kept.map((e, k) => ({ t: e.timestamp, m: e.message, q: q0 + k, i: nowMs }));
+      for (const e of fresh) ids.push(eventId(e.t, e.q));
+      for (const e of kept) bytes += Buffer.byteLength(e.message, "utf8");
+      const blocks = { blocks: t.blocks, streamBlocks: t.streamBlocks };
+      if (stream.lastEventTimestamp !== undefined && kept[0]!.timestamp < stream.lastEventTimestamp) {
+        // Older than the stream's newest event: merge with the blocks it overlaps (a suffix of
+        // the stream's, as they never overlap each other) so the stream's blocks stay disjoint.
+        const prefix = streamBlockPrefix(groupName, streamName);
+        const overlapped: string[] = [];
+        let before: string | undefined;
+        scan: for (;;) {
+          const refs = await t.streamBlocks.list({ prefix, ...(before ? { before } : {}), reverse: true, limit: 100 });
+          for (const r of refs) {
+            if (r.value.e <= kept[0]!.timestamp) break scan;
+            overlapped.push(r.key.slice(prefix.length));
+          }
+          if (refs.length < 100) break;
+          before = refs[refs.length - 1]!.key;
+        }
+        const old: NewEvent[] = [];
+        for (const firstId of overlapped.reverse()) {
+          const block = await t.blocks.get(groupKey(groupName, firstId));
+          if (block) old.push(...eventsOf(new Decoded(firstId, block)));
+          await deleteBlock(blocks, groupName, streamName, firstId);
+        }
+        const merged: NewEvent[] = [];
+        let a = 0;
+        let b = 0;
+        while (a < old.length || b < fresh.length) {
+          const takeOld = b >= fresh.length || (a < old.length && (old[a]!.t < fresh[b]!.t || (old[a]!.t === fresh[b]!.t && old[a]!.q < fresh[b]!.q)));
+          merged.push(takeOld ? old[a++]! : fresh[b++]!);
+        }
+        for (const block of buildBlocks(streamName, merged)) await putBlock(blocks, groupName, block);
+      } else {
+        for (const block of buildBlocks(streamName, fresh)) await putBlock(blocks, groupName, block);
+      }
     }
     if (kept.length > 0) {
       stream.firstEventTimestamp = Math.min(stream.firstEventTimestamp ?? Infinity, kept[0]!.timestamp);
@@ -131,17 +163,19 @@ export async function enforceRetention(metadata: MetadataStore, scope: Scope, no
   for (const { value: g } of groups) {
     if (!g.retentionInDays) continue;
     const cutoff = nowMs - g.retentionInDays * DAY;
+    const gp = g.logGroupName + "\u0000";
     removed += await metadata.transaction(async (tx) => {
       const t = tables(tx, scope);
       let n = 0;
       let bytes = 0;
-      const old = await t.byTime.list({ prefix: g.logGroupName + SEP, before: g.logGroupName + SEP + String(Math.max(0, cutoff)).padStart(20, "0") });
-      for (const e of old) {
-        const id = e.key.slice(g.logGroupName.length + 1);
-        await t.byTime.delete(e.key);
-        await t.events.delete(streamEventsPrefix(g.logGroupName, e.value.s) + id);
-        bytes += Buffer.byteLength(e.value.m, "utf8");
-        n++;
+      // A block goes when its last event is older than the cutoff (AWS, too, deletes expired
+      // events some time after they expire rather than to the millisecond).
+      const candidates = await t.blocks.list({ prefix: gp, before: gp + eventIdFloor(cutoff) });
+      for (const b of candidates) {
+        if (b.value.t[b.value.t.length - 1]! >= cutoff) continue;
+        await deleteBlock({ blocks: t.blocks, streamBlocks: t.streamBlocks }, g.logGroupName, b.value.s, b.key.slice(gp.length));
+        bytes += b.value.b;
+        n += b.value.t.length;
       }
       if (n > 0) {
         const cur = await t.groups.get(g.logGroupName);
@@ -151,4 +185,50 @@ export async function enforceRetention(metadata: MetadataStore, scope: Scope, no
     });
   }
   return removed;
+}
+
+/**
+ * Moves events stored one row each (before blocks) into blocks: each stream's events in order,
+ * in blocks of up to MAX_BLOCK_EVENTS. Event ids change (they are not kept by clients beyond a
+ * pagination token).
+ */
+export async function migrateLegacyEvents(metadata: MetadataStore, scope: Scope): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const n = await metadata.transaction(async (tx) => {
+      const t = tables(tx, scope);
+      const rows = await t.legacyEvents.list({ limit: 10_000 });
+      // Runs of one stream (keys are group \0 stream \0 id, so a stream's rows are adjacent).
+      let i = 0;
+      while (i < rows.length) {
+        const key = rows[i]!.key;
+        const cut = key.lastIndexOf("\u0000");
+        const streamPrefix = key.slice(0, cut + 1);
+        const first = streamPrefix.indexOf("\u0000");
+        const group = streamPrefix.slice(0, first);
+        const stream = streamPrefix.slice(first + 1, -1);
+        let j = i;
+        const events: NewEvent[] = [];
+        while (j < rows.length && rows[j]!.key.startsWith(streamPrefix) && rows[j]!.key.indexOf("\u0000", streamPrefix.length) === -1) {
+          const v = rows[j]!.value;
+          events.push({ t: v.t, m: v.m, q: 0, i: v.i });
+          j++;
+        }
+        const q0 = reserveSequence(events.length);
+        events.forEach((e, k) => (e.q = q0 + k));
+        for (const block of buildBlocks(stream, events)) await putBlock({ blocks: t.blocks, streamBlocks: t.streamBlocks }, group, block);
+        for (let k = i; k < j; k++) {
+          const r = rows[k]!;
+          await t.legacyEvents.delete(r.key);
+          await t.legacyByTime.delete(group + "\u0000" + r.key.slice(streamPrefix.length));
+        }
+        i = j;
+      }
+      return rows.length;
+    });
+    moved += n;
+    if (n < 10_000) break;
+  }
+  await tables(metadata, scope).legacyByTime.clear();
+  return moved;
 }

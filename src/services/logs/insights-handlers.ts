@@ -10,7 +10,8 @@ import type { LogsOperations } from "../../generated/logs.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import { LogsErrors } from "./errors.js";
 import { compileQuery, QueryError, runQuery, type CompiledQuery, type InsightsEvent } from "./insights/query.js";
-import { eventIdFloor, groupPrefix, tables, type QueryRecord } from "./store.js";
+import { tables, type QueryRecord } from "./store.js";
+import { scanGroup } from "./blocks.js";
 
 const pending = new Set<Promise<void>>();
 const MAX_CONCURRENT = 30;
@@ -21,13 +22,6 @@ export async function insightsQueriesSettled(): Promise<void> {
 }
 
 const invalid = (message: string) => new ServiceError(LogsErrors.InvalidParameterException, message);
-
-function* groupEvents(rows: { key: string; value: { t: number; m: string; i: number; s: string } }[], account: string, group: string): Generator<InsightsEvent> {
-  const gp = groupPrefix(group);
-  for (const r of rows) {
-    yield { timestamp: r.value.t, message: r.value.m, logStream: r.value.s, log: `${account}:${group}`, ingestionTime: r.value.i, ptr: Buffer.from(`${group}\u0000${r.key.slice(gp.length)}`).toString("base64url") };
-  }
-}
 
 async function update(metadata: MetadataStore, scope: Scope, id: string, from: string[], patch: Partial<QueryRecord>): Promise<boolean> {
   return metadata.transaction(async (tx) => {
@@ -44,10 +38,12 @@ async function execute(metadata: MetadataStore, scope: Scope, rec: QueryRecord, 
   try {
     const events: InsightsEvent[] = [];
     for (const group of rec.logGroupNames) {
-      const gp = groupPrefix(group);
       // startTime and endTime are epoch seconds, both inclusive.
-      const rows = await tables(metadata, scope).byTime.list({ prefix: gp, from: gp + eventIdFloor(rec.startTime * 1000), before: gp + eventIdFloor(rec.endTime * 1000 + 1000) });
-      for (const e of groupEvents(rows, scope.account, group)) events.push(e);
+      await scanGroup(tables(metadata, scope).blocks, group, { startTime: rec.startTime * 1000, endTime: rec.endTime * 1000 + 1000 }, (d, k) => {
+        const id = d.id(k);
+        events.push({ timestamp: d.t(k), message: d.message(k), logStream: d.stream, log: `${scope.account}:${group}`, ingestionTime: d.ingestion(k), ptr: Buffer.from(`${group}\u0000${id}`).toString("base64url") });
+        return true;
+      });
     }
     const out = runQuery(q, events, rec.limit);
     await update(metadata, scope, rec.queryId, ["Running"], {

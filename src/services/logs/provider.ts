@@ -21,6 +21,10 @@
  * - Sequence tokens are accepted and ignored, as AWS now does.
  *
  * ## By design
+ * - Events are stored a block per PutLogEvents batch (blocks.ts); retention deletes a block once
+ *   its newest event has expired (AWS, too, removes expired events some time after they expire).
+ * - FilterLogEvents reads at most 100,000 events per call and then answers with a nextToken,
+ *   possibly with fewer events than the limit, as AWS's pages may.
  * - Subscription deliveries, export tasks and queries run in the background of the process
  *   right after the call (not on the injected clock); tests wait with the `...Settled()` helpers.
  * - Without `sort` or `stats`, Insights results come newest first.
@@ -31,7 +35,8 @@ import { ServiceError } from "../../core/errors.js";
 import { LogsErrors } from "./errors.js";
 import { appendLogEvents, validateBatch } from "./ingest.js";
 import { FilterPatternError, parseFilterPattern } from "./filter-pattern.js";
-import { eventIdFloor, groupPrefix, SEP, streamEventsPrefix, streamKey, tables, type LogGroupRecord, type LogStreamRecord } from "./store.js";
+import { groupPrefix, SEP, streamKey, tables, type LogGroupRecord, type LogStreamRecord } from "./store.js";
+import { cmpPos, Decoded, eventId, eventIdFloor, groupKey, parseEventId, scanGroup, streamBlockPrefix, type Pos } from "./blocks.js";
 import { compiledPattern } from "./metric-filters.js";
 import { subscriptionHandlers } from "./subscriptions.js";
 import { exportHandlers } from "./export-tasks.js";
@@ -41,8 +46,8 @@ const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const STREAM_NAME = /^[^:*]{1,512}$/;
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const MAX_PAGE_BYTES = 1_048_576;
-/** Rows read per store call while FilterLogEvents scans (fewer, larger reads scan faster). */
-const SCAN_BATCH = 5000;
+/** Events FilterLogEvents looks at per call at most; a page may come back short with a nextToken, as AWS's do. */
+const MAX_SCANNED = 100_000;
 
 const t = (ctx: RequestContext) => tables(ctx.storage.metadata, ctx.scope);
 const invalid = (message: string) => new ServiceError(LogsErrors.InvalidParameterException, message);
@@ -140,8 +145,8 @@ async function deleteGroupData(ctx: RequestContext, name: string): Promise<boole
     const tt = tables(tx, ctx.scope);
     if (!(await tt.groups.delete(name))) return false;
     await tt.streams.clear({ prefix: groupPrefix(name) });
-    await tt.events.clear({ prefix: groupPrefix(name) });
-    await tt.byTime.clear({ prefix: groupPrefix(name) });
+    await tt.blocks.clear({ prefix: groupPrefix(name) });
+    await tt.streamBlocks.clear({ prefix: groupPrefix(name) });
     await tt.metricFilters.clear({ prefix: groupPrefix(name) });
     await tt.subscriptions.clear({ prefix: groupPrefix(name) });
     return true;
@@ -300,13 +305,13 @@ export const handlers: Partial<LogsOperations> = {
     const deleted = await ctx.storage.metadata.transaction(async (tx) => {
       const tt = tables(tx, ctx.scope);
       if (!(await tt.streams.delete(streamKey(input.logGroupName, input.logStreamName)))) return false;
-      const prefix = streamEventsPrefix(input.logGroupName, input.logStreamName);
+      const prefix = streamBlockPrefix(input.logGroupName, input.logStreamName);
       let bytes = 0;
-      for (const e of await tt.events.list({ prefix })) {
-        await tt.byTime.delete(groupPrefix(input.logGroupName) + e.key.slice(prefix.length));
-        bytes += Buffer.byteLength(e.value.m, "utf8");
+      for (const r of await tt.streamBlocks.list({ prefix })) {
+        await tt.blocks.delete(groupKey(input.logGroupName, r.key.slice(prefix.length)));
+        bytes += r.value.b;
       }
-      await tt.events.clear({ prefix });
+      await tt.streamBlocks.clear({ prefix });
       const g = await tt.groups.get(input.logGroupName);
       if (g && bytes > 0) await tt.groups.put(g.logGroupName, { ...g, storedBytes: Math.max(0, (g.storedBytes ?? 0) - bytes) });
       return true;
@@ -357,40 +362,89 @@ export const handlers: Partial<LogsOperations> = {
     await requireGroup(ctx, group);
     if (!(await t(ctx).streams.get(streamKey(group, input.logStreamName)))) throw streamMissing();
     const limit = checkLimit(input.limit, 10_000, 10_000);
-    const prefix = streamEventsPrefix(group, input.logStreamName);
-    const lo = prefix + (input.startTime !== undefined ? eventIdFloor(input.startTime) : "");
-    const hi = input.endTime !== undefined ? prefix + eventIdFloor(input.endTime) : undefined;
+    // Positions: events from `lo` (inclusive) to `hi` (exclusive).
+    const lo: Pos = { t: input.startTime !== undefined ? Math.max(0, input.startTime) : 0, q: 0 };
+    const hi: Pos | undefined = input.endTime !== undefined ? { t: input.endTime, q: 0 } : undefined;
     let forward = input.startFromHead === true;
-    let after: string | undefined;
-    let before: string | undefined;
+    let token: Pos | undefined;
     if (input.nextToken) {
       const m = /^([fb])\/(\d{0,56})$/.exec(input.nextToken);
       if (!m) throw invalid("The specified nextToken is invalid.");
       forward = m[1] === "f";
-      if (forward) after = prefix + m[2]!;
-      else before = prefix + m[2]!;
+      token = parseEventId(m[2]!.padEnd(56, "0"));
     }
-    const bound = (key: string) => (hi === undefined || key < hi) && key >= lo;
-    const rows = forward
-      ? await t(ctx).events.list({ prefix, ...(after ? { after } : { from: lo }), ...(hi ? { before: hi } : {}), limit })
-      : (await t(ctx).events.list({ prefix, reverse: true, ...(before ? { before: hi && hi < before ? hi : before } : hi ? { before: hi } : {}), limit })).filter((r) => bound(r.key)).reverse();
-    // 1 MB of messages per page.
+    const prefix = streamBlockPrefix(group, input.logStreamName);
+    const blocks = t(ctx).blocks;
+    const page: { d: Decoded; k: number }[] = [];
     let bytes = 0;
-    let page = rows;
-    for (let i = 0; i < rows.length; i++) {
-      bytes += Buffer.byteLength(rows[i]!.value.m, "utf8") + 26;
-      if (bytes > MAX_PAGE_BYTES) {
-        page = forward ? rows.slice(0, i) : rows.slice(rows.length - i);
-        break;
+    /** Adds an event if the page has room; false when full. */
+    const take = (d: Decoded, k: number) => {
+      const size = Buffer.byteLength(d.message(k), "utf8") + 26;
+      if (page.length === limit || bytes + size > MAX_PAGE_BYTES) return false;
+      bytes += size;
+      page.push({ d, k });
+      return true;
+    };
+    // A stream's blocks never overlap, so its events are its blocks' events in block order.
+    const load = async (firstId: string) => {
+      const b = await blocks.get(groupKey(group, firstId));
+      return b ? new Decoded(firstId, b) : undefined;
+    };
+    if (forward) {
+      // Events after the token (exclusive) or from `lo` (inclusive).
+      const inRange = (d: Decoded, k: number) => {
+        const c = token ? cmpPos(d.t(k), d.q(k), token.t, token.q) > 0 : cmpPos(d.t(k), d.q(k), lo.t, lo.q) >= 0;
+        return c && d.t(k) >= lo.t && (!hi || d.t(k) < hi.t);
+      };
+      const startId = token ? eventId(token.t, token.q) : eventIdFloor(lo.t);
+      // The block holding the start may begin before it.
+      const straddling = await t(ctx).streamBlocks.list({ prefix, before: prefix + startId, reverse: true, limit: 1 });
+      let cursor = straddling.length > 0 ? straddling[0]!.key : undefined;
+      let full = false;
+      if (cursor) {
+        const d = await load(cursor.slice(prefix.length));
+        for (let k = 0; d && k < d.n && !full; k++) if (inRange(d, k)) full = !take(d, k);
       }
+      while (!full) {
+        const refs = await t(ctx).streamBlocks.list({ prefix, ...(cursor ? { after: cursor } : { from: prefix + startId }), ...(hi ? { before: prefix + eventIdFloor(hi.t) } : {}), limit: 20 });
+        for (const r of refs) {
+          const d = await load(r.key.slice(prefix.length));
+          for (let k = 0; d && k < d.n && !full; k++) if (inRange(d, k)) full = !take(d, k);
+          if (full) break;
+        }
+        if (refs.length < 20) break;
+        cursor = refs[refs.length - 1]!.key;
+      }
+    } else {
+      // The newest events before the token (exclusive) or `hi`, collected newest first.
+      const end = token && (!hi || cmpPos(token.t, token.q, hi.t, hi.q) < 0) ? token : hi;
+      const inRange = (d: Decoded, k: number) => (!end || cmpPos(d.t(k), d.q(k), end.t, end.q) < 0) && d.t(k) >= lo.t;
+      let cursor: string | undefined = end ? prefix + eventId(end.t, end.q) : undefined;
+      let full = false;
+      let done = false;
+      while (!full && !done) {
+        const refs = await t(ctx).streamBlocks.list({ prefix, ...(cursor ? { before: cursor } : {}), reverse: true, limit: 20 });
+        for (const r of refs) {
+          if (r.value.e < lo.t) {
+            done = true;
+            break;
+          }
+          const d = await load(r.key.slice(prefix.length));
+          for (let k = d ? d.n - 1 : -1; d && k >= 0 && !full; k--) if (inRange(d, k)) full = !take(d, k);
+          if (full) break;
+        }
+        if (refs.length < 20) break;
+        cursor = refs[refs.length - 1]!.key;
+      }
+      page.reverse();
     }
-    const idOf = (key: string) => key.slice(prefix.length);
     const first = page[0];
     const last = page[page.length - 1];
+    const zero = "".padStart(56, "0");
     return {
-      events: page.map((r) => ({ timestamp: r.value.t, message: r.value.m, ingestionTime: r.value.i })),
-      nextForwardToken: `f/${last ? idOf(last.key) : (input.nextToken?.startsWith("f/") ? input.nextToken.slice(2) : first ? idOf(first.key) : "".padStart(56, "0"))}`,
-      nextBackwardToken: `b/${first ? idOf(first.key) : (input.nextToken?.startsWith("b/") ? input.nextToken.slice(2) : "".padStart(56, "0"))}`,
+      events: page.map(({ d, k }) => ({ timestamp: d.t(k), message: d.message(k), ingestionTime: d.ingestion(k) })),
+      nextForwardToken: `f/${last ? last.d.id(last.k) : input.nextToken?.startsWith("f/") ? input.nextToken.slice(2) : zero}`,
+      nextBackwardToken: `b/${first ? first.d.id(first.k) : input.nextToken?.startsWith("b/") ? input.nextToken.slice(2) : zero}`,
     };
   },
 
@@ -405,43 +459,66 @@ export const handlers: Partial<LogsOperations> = {
     }
     const limit = checkLimit(input.limit, 10_000, 10_000);
     const pattern = parsePattern(input.filterPattern);
-    const streams = input.logStreamNames ? new Set(input.logStreamNames) : undefined;
-    const gp = groupPrefix(group);
-    const lo = gp + (input.startTime !== undefined ? eventIdFloor(input.startTime) : "");
-    const hi = input.endTime !== undefined ? gp + eventIdFloor(input.endTime + 1) : undefined;
-    let cursor = input.nextToken ? gp + decodeToken(input.nextToken) : undefined;
+    const names = input.logStreamNames ? new Set(input.logStreamNames) : undefined;
+    const namePrefix = input.logStreamNamePrefix;
+    // The token: the block to resume reading at, and the last event already passed.
+    let resume: { fromBlock: string; after?: Pos } | undefined;
+    if (input.nextToken) {
+      const m = /^(\d{56})(?:\.(\d{56}))?$/.exec(decodeToken(input.nextToken));
+      if (!m) throw invalid("The specified nextToken is invalid.");
+      resume = { fromBlock: m[1]!, ...(m[2] ? { after: parseEventId(m[2])! } : {}) };
+    }
+    const required = pattern.requiredText;
     const events: { logStreamName: string; timestamp: number; message: string; ingestionTime: number; eventId: string }[] = [];
     let bytes = 0;
-    let scanned = 0;
-    let more = false;
-    // Scan at most 100,000 events per call; a page may come back short with a nextToken, as AWS's do.
-    outer: for (;;) {
-      const rows = await t(ctx).byTime.list({ prefix: gp, ...(cursor ? { after: cursor } : { from: lo }), ...(hi ? { before: hi } : {}), limit: SCAN_BATCH });
-      for (const r of rows) {
-        cursor = r.key;
-        scanned++;
-        const e = r.value;
-        if (streams ? !streams.has(e.s) : input.logStreamNamePrefix !== undefined && !e.s.startsWith(input.logStreamNamePrefix)) continue;
-        if (!pattern.matches(e.m)) continue;
-        bytes += Buffer.byteLength(e.m, "utf8") + 26;
-        if (events.length === limit || bytes > MAX_PAGE_BYTES) {
-          more = true;
-          cursor = events.length > 0 ? gp + events[events.length - 1]!.eventId : cursor;
-          break outer;
-        }
-        events.push({ logStreamName: e.s, timestamp: e.t, message: e.m, ingestionTime: e.i, eventId: r.key.slice(gp.length) });
-      }
-      if (rows.length < SCAN_BATCH) break;
-      if (scanned >= 100_000) {
-        more = true;
-        break;
-      }
-    }
-    if (more && events.length > 0) cursor = gp + events[events.length - 1]!.eventId;
+    const result = await scanGroup(
+      t(ctx).blocks,
+      group,
+      {
+        ...(resume ? { fromBlock: resume.fromBlock, ...(resume.after ? { after: resume.after } : {}) } : {}),
+        ...(input.startTime !== undefined ? { startTime: input.startTime } : {}),
+        ...(input.endTime !== undefined ? { endTime: input.endTime + 1 } : {}),
+        ...(names ? { stream: (s: string) => names.has(s) } : namePrefix !== undefined ? { stream: (s: string) => s.startsWith(namePrefix) } : {}),
+        select: (d, from, to) => {
+          const out: number[] = [];
+          if (pattern.source === "") {
+            for (let k = from; k < to; k++) out.push(k);
+          } else if (required) {
+            // Jump from one occurrence of the text every match contains to the next.
+            const text = d.raw.m;
+            const end = d.start(to);
+            let pos = d.start(from);
+            let k = from;
+            for (;;) {
+              const hit = text.indexOf(required, pos);
+              if (hit < 0 || hit >= end) break;
+              k = d.eventAt(hit, k);
+              if (pattern.matches(d.message(k))) out.push(k);
+              k++;
+              if (k >= to) break;
+              pos = d.start(k);
+            }
+          } else {
+            for (let k = from; k < to; k++) if (pattern.matches(d.message(k))) out.push(k);
+          }
+          return out;
+        },
+        maxScanned: MAX_SCANNED,
+      },
+      (d, k) => {
+        const message = d.message(k);
+        const size = Buffer.byteLength(message, "utf8") + 26;
+        if (events.length === limit || bytes + size > MAX_PAGE_BYTES) return false;
+        bytes += size;
+        events.push({ logStreamName: d.stream, timestamp: d.t(k), message, ingestionTime: d.ingestion(k), eventId: d.id(k) });
+        return true;
+      },
+    );
+    const next = result.resume;
     return {
       events,
       searchedLogStreams: [],
-      ...(more && cursor ? { nextToken: encodeToken(cursor.slice(gp.length)) } : {}),
+      ...(next ? { nextToken: encodeToken(next.fromBlock + (next.after ? "." + eventId(next.after.t, next.after.q) : "")) } : {}),
     };
   },
 

@@ -3,18 +3,17 @@
  *
  *   log-groups    group name -> LogGroupRecord
  *   log-streams   group "\0" stream -> LogStreamRecord
- *   log-events    group "\0" stream "\0" eventId -> StoredEvent   (GetLogEvents: one stream in time order)
- *   log-bytime    group "\0" eventId -> StoredEvent + stream        (FilterLogEvents: the group in time order)
+ *   log-blocks, log-stream-blocks   the events, a block per batch (see blocks.ts)
  *   metric-filters group "\0" filter name -> MetricFilterRecord
  *   subscription-filters group "\0" filter name -> SubscriptionFilterRecord
  *   export-tasks  task id -> ExportTaskRecord
  *   queries       query id -> QueryRecord (Logs Insights: status, results when complete)
  *
- * An event id is 56 digits, as AWS's are: the event's timestamp (20 digits, zero-padded) then a
- * 36-digit sequence that only grows (seeded by real time at start), so ids sort by event time and
- * then by arrival. Both event tables are written in the same transaction.
+ * Before blocks, events were stored one row each in `log-events` (group "\0" stream "\0" eventId)
+ * and `log-bytime` (group "\0" eventId); `migrateLegacyEvents` moves such rows into blocks at start.
  */
 import type { MetadataStore, Scope, Table, Tx } from "../../storage/types.js";
+import type { BlockRef, EventBlock } from "./blocks.js";
 
 export interface LogGroupRecord {
   logGroupName: string;
@@ -36,6 +35,7 @@ export interface LogStreamRecord {
   storedBytes?: number;
 }
 
+/** A legacy event row (`log-events`). */
 export interface StoredEvent {
   /** Timestamp (ms). */
   t: number;
@@ -110,8 +110,10 @@ export function tables(source: Source, scope: Scope) {
   return {
     groups: source.table<LogGroupRecord>(scope, "log-groups") as Table<LogGroupRecord>,
     streams: source.table<LogStreamRecord>(scope, "log-streams") as Table<LogStreamRecord>,
-    events: source.table<StoredEvent>(scope, "log-events") as Table<StoredEvent>,
-    byTime: source.table<StoredGroupEvent>(scope, "log-bytime") as Table<StoredGroupEvent>,
+    blocks: source.table<EventBlock>(scope, "log-blocks") as Table<EventBlock>,
+    streamBlocks: source.table<BlockRef>(scope, "log-stream-blocks") as Table<BlockRef>,
+    legacyEvents: source.table<StoredEvent>(scope, "log-events") as Table<StoredEvent>,
+    legacyByTime: source.table<StoredGroupEvent>(scope, "log-bytime") as Table<StoredGroupEvent>,
     metricFilters: source.table<MetricFilterRecord>(scope, "metric-filters") as Table<MetricFilterRecord>,
     subscriptions: source.table<SubscriptionFilterRecord>(scope, "subscription-filters") as Table<SubscriptionFilterRecord>,
     exportTasks: source.table<ExportTaskRecord>(scope, "export-tasks") as Table<ExportTaskRecord>,
@@ -122,17 +124,3 @@ export function tables(source: Source, scope: Scope) {
 export const streamKey = (group: string, stream: string) => group + SEP + stream;
 export const streamEventsPrefix = (group: string, stream: string) => group + SEP + stream + SEP;
 export const groupPrefix = (group: string) => group + SEP;
-
-let sequence = BigInt(Date.now()) * 1_000_000n;
-
-/** A new event id for an event at `timestamp`. */
-export function nextEventId(timestamp: number): string {
-  sequence += 1n;
-  return String(timestamp).padStart(20, "0") + sequence.toString().padStart(36, "0");
-}
-
-/** The smallest event id at or after `timestamp` (for range starts). */
-export const eventIdFloor = (timestamp: number) => String(Math.max(0, timestamp)).padStart(20, "0");
-
-/** The timestamp part of an event id. */
-export const timestampOfId = (id: string) => Number(id.slice(0, 20));
