@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { Secret, TOTP } from "otpauth";
 import type { Nimbus } from "../src/index.js";
-import { AttachUserPolicyCommand, CreateLoginProfileCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { AttachUserPolicyCommand, CreateLoginProfileCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { sdkConfig } from "./helpers.js";
 import { consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, signInUser, startConsoleNimbus } from "./console-harness.js";
 
@@ -139,7 +139,7 @@ describe("IAM console management pages", () => {
     await ctx.close();
   });
 
-  it("shows a read-only user access denied messages, not blank pages", { timeout: 120_000 }, async () => {
+  it("shows a read-only user access denied messages, not blank pages, and lets it manage its own credentials", { timeout: 120_000 }, async () => {
     const sdk = new IAMClient(sdkConfig(n));
     await sdk.send(new CreateUserCommand({ UserName: "reader" }));
     await sdk.send(new CreateLoginProfileCommand({ UserName: "reader", Password: "Reader-Pass-1!" }));
@@ -154,6 +154,25 @@ describe("IAM console management pages", () => {
     await page.getByRole("heading", { name: "IAM dashboard" }).waitFor();
     await page.getByRole("alert").filter({ hasText: "Access denied" }).first().waitFor();
     await screenshot(page, "iam-denied");
+
+    // Its own credentials, with a policy that lets it manage them: password and access keys.
+    await sdk.send(
+      new PutUserPolicyCommand({
+        UserName: "reader",
+        PolicyName: "own-credentials",
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:ChangePassword", "iam:*AccessKey*", "iam:ListMFADevices"], Resource: "arn:aws:iam::000000000000:user/reader" }] }),
+      }),
+    );
+    await page.getByRole("navigation", { name: "IAM" }).getByRole("link", { name: "My security credentials" }).click();
+    await page.getByText("IAM user reader").waitFor();
+    await page.getByLabel("Current password").fill("Reader-Pass-1!");
+    await page.getByLabel("New password", { exact: true }).fill("Reader-Pass-2!");
+    await page.getByLabel("Confirm new password").fill("Reader-Pass-2!");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed").waitFor();
+    await page.getByRole("button", { name: "Create access key" }).click();
+    await page.getByRole("dialog", { name: "Access key created" }).getByRole("button", { name: "Done" }).click();
+    await page.getByRole("button", { name: /^Deactivate AKIA/ }).waitFor();
     await ctx.close();
   });
 });

@@ -31,7 +31,8 @@ const SCOPES = [
 export function PoliciesList() {
   useBreadcrumbs([{ label: "IAM", to: "iam" }, { label: "Policies" }]);
   const q = useQuery();
-  const [scope, setScopeState] = useState<"All" | "AWS" | "Local">(((q.get("type") as "All" | "AWS" | "Local") ?? "All") || "All");
+  const asked = q.get("type");
+  const [scope, setScopeState] = useState<"All" | "AWS" | "Local">(asked === "AWS" || asked === "Local" ? asked : "All");
   const policies = useAsync(() => listPolicies(scope), [scope]);
   const [selected, setSelected] = useState<string[]>([]);
   const [deleting, setDeleting] = useState(false);
