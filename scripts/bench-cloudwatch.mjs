@@ -11,6 +11,7 @@
  * printed, never asserted.
  *
  *   BENCH_SECONDS (default 10) for phase 1, BENCH_CONCURRENCY (default 32), BENCH_ALARMS (default 10000).
+ *   BENCH_NODE_ARGS: extra node flags for the server process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -75,7 +76,7 @@ const callerIdentity = (url, agent) => {
 };
 
 function startNimbus(dataDir) {
-  const child = spawn(process.execPath, [`${ROOT}bin/nimbus.js`, "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), `${ROOT}bin/nimbus.js`, "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let out = "";
     const onData = (d) => {
