@@ -13,7 +13,9 @@
  * SDKs send over TLS. Figures are printed, never asserted.
  *
  *   BENCH_SECONDS (default 10) per small-object phase, BENCH_CONCURRENCY (default 32),
- *   BENCH_BIG_MB (default 1024) for the large object, BENCH_SKIP_S3RVER=1 to skip the comparison.
+ *   BENCH_BIG_MB (default 1024) for the large object, BENCH_SKIP_S3RVER=1 to skip the comparison,
+ *   BENCH_PARTS (default "small,big,list,s3rver"): which phases to run, comma-separated,
+ *   BENCH_NODE_ARGS: extra node flags for the Nimbus process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -30,6 +32,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
 const REGION = "us-east-1";
+const PARTS = new Set((process.env.BENCH_PARTS ?? "small,big,list,s3rver").split(",").map((s) => s.trim()));
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 // ---------------------------------------------------------------------------------------------
 // SigV4 (header form), enough for path-style S3 requests with unsigned payloads.
@@ -94,7 +98,7 @@ function freePort() {
 
 function startNimbus(dataDir) {
   const args = [`${ROOT}bin/nimbus.js`, "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
@@ -133,6 +137,13 @@ function stop(child) {
     child.once("exit", r);
     child.kill("SIGTERM");
   });
+}
+
+/** CPU time (user + system, ms) the process has used so far: a figure a loaded machine distorts less than rates. */
+function cpuMs(pid) {
+  if (pid === undefined) return NaN;
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
 function rssMb(pid) {
@@ -178,23 +189,28 @@ async function loop(durationMs, fn) {
   return { rate: latencies.length / elapsed, p50: pct(50), p99: pct(99), count: latencies.length, errors, done: next };
 }
 
-async function smallObjects(t, bucket, label) {
+async function smallObjects(t, bucket, label, pid) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const body = randomBytes(4096);
   const headers = { "content-length": "4096", "content-type": "application/octet-stream", "x-amz-checksum-crc32": crc32b64(body) };
   const put = (i) => request(t, agent, "PUT", `/${bucket}/small/${i}`, { headers, body }).then((r) => r.status === 200);
   // Warm up (JIT, connections), then measure.
   await loop(1000, (i) => put(1_000_000 + i));
+  let cpu0 = cpuMs(pid);
   const puts = await loop(SECONDS * 1000, put);
+  const putCpu = (cpuMs(pid) - cpu0) / puts.count;
   const written = puts.count;
   const get = (i) =>
     request(t, agent, "GET", `/${bucket}/small/${i % written}`).then((r) => r.status === 200 && r.body.length === 4096);
   await loop(1000, get);
+  cpu0 = cpuMs(pid);
   const gets = await loop(SECONDS * 1000, get);
+  const getCpu = (cpuMs(pid) - cpu0) / gets.count;
   agent.destroy();
   console.log(
     `${label}: 4 KiB PUT ${puts.rate.toFixed(0)}/s (p50 ${puts.p50.toFixed(2)} ms, p99 ${puts.p99.toFixed(2)} ms, ${puts.errors} errors); ` +
-      `GET ${gets.rate.toFixed(0)}/s (p50 ${gets.p50.toFixed(2)} ms, p99 ${gets.p99.toFixed(2)} ms, ${gets.errors} errors)`,
+      `GET ${gets.rate.toFixed(0)}/s (p50 ${gets.p50.toFixed(2)} ms, p99 ${gets.p99.toFixed(2)} ms, ${gets.errors} errors)` +
+      (pid !== undefined ? `; server CPU per request: PUT ${putCpu.toFixed(3)} ms, GET ${getCpu.toFixed(3)} ms` : ""),
   );
   return { put: puts.rate, get: gets.rate };
 }
@@ -211,6 +227,7 @@ async function bigObject(t, pid, bucket) {
   let peak = idle;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
   let t0 = performance.now();
+  let cpu0 = cpuMs(pid);
   const put = await request(t, agent, "PUT", `/${bucket}/big`, {
     headers: { "content-length": String(size), "x-amz-checksum-crc32": crcB.toString("base64") },
     body: (req) => {
@@ -226,11 +243,13 @@ async function bigObject(t, pid, bucket) {
     },
   });
   const putS = (performance.now() - t0) / 1000;
+  const putCpu = (cpuMs(pid) - cpu0) / BIG_MB;
   const putPeak = peak;
   if (put.status !== 200) throw new Error(`big PUT answered ${put.status}: ${put.body}`);
   peak = rssMb(pid);
   const before = peak;
   t0 = performance.now();
+  cpu0 = cpuMs(pid);
   const got = await new Promise((resolve, reject) => {
     const { headers, path } = t.sign("GET", `/${bucket}/big`, undefined, {}, t.host);
     http
@@ -248,12 +267,14 @@ async function bigObject(t, pid, bucket) {
       .on("error", reject);
   });
   const getS = (performance.now() - t0) / 1000;
+  const getCpu = (cpuMs(pid) - cpu0) / BIG_MB;
   clearInterval(sampler);
   agent.destroy();
   if (got.status !== 200 || got.n !== size || got.crc !== crc >>> 0) throw new Error(`big GET failed: ${JSON.stringify(got)}`);
   console.log(
     `${BIG_MB} MiB object: PUT ${(BIG_MB / putS).toFixed(0)} MB/s (RSS +${(putPeak - idle).toFixed(0)} MB), ` +
-      `GET ${(BIG_MB / getS).toFixed(0)} MB/s (RSS +${(peak - before).toFixed(0)} MB) (targets >= 500 MB/s, < 64 MB)`,
+      `GET ${(BIG_MB / getS).toFixed(0)} MB/s (RSS +${(peak - before).toFixed(0)} MB) (targets >= 500 MB/s, < 64 MB); ` +
+      `server CPU per MiB (main thread + workers): PUT ${putCpu.toFixed(2)} ms, GET ${getCpu.toFixed(2)} ms`,
   );
 }
 
@@ -324,22 +345,22 @@ async function main() {
     const agent = new http.Agent({ keepAlive: true });
     await request(t, agent, "PUT", "/bench");
     agent.destroy();
-    const nimbus = await smallObjects(t, "bench", "Nimbus");
-    await bigObject(t, child.pid, "bench");
+    const nimbus = PARTS.has("small") ? await smallObjects(t, "bench", "Nimbus", child.pid) : undefined;
+    if (PARTS.has("big")) await bigObject(t, child.pid, "bench");
     await stop(child);
 
-    await listing(join(dir, "listing"));
+    if (PARTS.has("list")) await listing(join(dir, "listing"));
 
-    if (process.env.BENCH_SKIP_S3RVER !== "1") {
+    if (PARTS.has("s3rver") && process.env.BENCH_SKIP_S3RVER !== "1") {
       const s = await startS3rver(join(dir, "s3rver"));
       const st = target(s.url, "S3RVER", "S3RVER");
       const a = new http.Agent({ keepAlive: true });
       const mk = await request(st, a, "PUT", "/bench");
       a.destroy();
       if (mk.status !== 200) throw new Error(`s3rver CreateBucket answered ${mk.status}`);
-      const other = await smallObjects(st, "bench", "s3rver 3.7");
+      const other = await smallObjects(st, "bench", "s3rver 3.7", s.child.pid);
       await stop(s.child);
-      console.log(
+      if (nimbus) console.log(
         `Nimbus / s3rver: PUT ${(nimbus.put / other.put).toFixed(1)}x, GET ${(nimbus.get / other.get).toFixed(1)}x (target >= 2x; s3rver does not fsync)`,
       );
     }

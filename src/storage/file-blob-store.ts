@@ -29,6 +29,11 @@ export interface FileBlobStoreOptions {
 const ID_SHAPE = /^[0-9a-f]{32}$/;
 /** Small chunks (HTTP bodies arrive in ~16 KiB pieces) are gathered into writes of this size. */
 const WRITE_BATCH_BYTES = 1 << 20;
+/**
+ * Reads go in pieces of this size (the default is 64 KiB): a 1 GiB read is 1,024 system calls and
+ * buffers instead of 16,384, which matters as much for the garbage collector as for the calls.
+ */
+const READ_BYTES = 1 << 20;
 
 function noSuchBlob(id: string): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`no such blob: ${id}`);
@@ -177,7 +182,7 @@ export class FileBlobStore implements BlobStore {
       process.nextTick(() => stream.destroy(noSuchBlob(id)));
       return stream;
     }
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    return createReadStream(path, range ? { start: range.start, end: range.end, highWaterMark: READ_BYTES } : { highWaterMark: READ_BYTES });
   }
 
   async size(id: string): Promise<number | undefined> {

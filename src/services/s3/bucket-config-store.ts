@@ -20,6 +20,7 @@ import type {
 } from "../../generated/s3.js";
 import { GLOBAL_REGION } from "../../core/regions.js";
 import { BucketStore, type BucketRecord } from "./store.js";
+import { cachedAccountRead, cachedBucketRead, invalidateAccount, invalidateBucket } from "./bucket-cache.js";
 
 export interface Tag {
   Key: string;
@@ -157,6 +158,10 @@ export const DEFAULT_ENCRYPTION: EncryptionRule[] = Object.freeze([
   Object.freeze({ ApplyServerSideEncryptionByDefault: Object.freeze({ SSEAlgorithm: "AES256" }), BucketKeyEnabled: false }),
 ]) as EncryptionRule[];
 
+/**
+ * Reads are cached (bucket-cache.ts) and served from one snapshot of all the bucket's rows; every
+ * write here invalidates that snapshot once it has committed.
+ */
 export class BucketConfigStore {
   constructor(private readonly metadata: MetadataStore) {}
 
@@ -164,43 +169,67 @@ export class BucketConfigStore {
     return this.metadata.table<unknown>(scopeOf(bucket.account), TABLE);
   }
 
-  /** Every configuration the bucket has (one prefix scan). */
-  async all(bucket: BucketRecord): Promise<Partial<BucketConfigs>> {
-    const rows = await this.table(bucket).list({ prefix: `${bucket.name}/` });
-    const out: Record<string, unknown> = {};
-    for (const { key, value } of rows) out[key.slice(bucket.name.length + 1)] = value;
-    return out as Partial<BucketConfigs>;
+  /** Every configuration the bucket has (one prefix scan, cached). Frozen: do not modify. */
+  all(bucket: BucketRecord): Promise<Partial<BucketConfigs>> {
+    return cachedBucketRead(this.metadata, bucket.name, `configs\u0000${bucket.account}`, async () => {
+      const rows = await this.table(bucket).list({ prefix: `${bucket.name}/` });
+      const out: Record<string, unknown> = {};
+      for (const { key, value } of rows) out[key.slice(bucket.name.length + 1)] = value;
+      return out as Partial<BucketConfigs>;
+    });
   }
 
-  get<K extends ConfigKind>(bucket: BucketRecord, kind: K): Promise<BucketConfigs[K] | undefined> {
-    return this.table(bucket).get(keyOf(bucket.name, kind)) as Promise<BucketConfigs[K] | undefined>;
+  /** One kind of configuration (from the cached snapshot). Frozen: do not modify. */
+  async get<K extends ConfigKind>(bucket: BucketRecord, kind: K): Promise<BucketConfigs[K] | undefined> {
+    return (await this.all(bucket))[kind] as BucketConfigs[K] | undefined;
   }
 
-  put<K extends ConfigKind>(bucket: BucketRecord, kind: K, value: BucketConfigs[K]): Promise<void> {
-    return this.table(bucket).put(keyOf(bucket.name, kind), value);
+  async put<K extends ConfigKind>(bucket: BucketRecord, kind: K, value: BucketConfigs[K]): Promise<void> {
+    try {
+      await this.table(bucket).put(keyOf(bucket.name, kind), value);
+    } finally {
+      invalidateBucket(bucket.name);
+    }
   }
 
   async delete(bucket: BucketRecord, kind: ConfigKind): Promise<void> {
-    await this.table(bucket).delete(keyOf(bucket.name, kind));
+    try {
+      await this.table(bucket).delete(keyOf(bucket.name, kind));
+    } finally {
+      invalidateBucket(bucket.name);
+    }
   }
 
   /** Several writes that land together (PutBucketOwnershipControls resetting nothing else, etc.). */
-  putMany(bucket: BucketRecord, values: Partial<BucketConfigs>): Promise<void> {
-    return this.metadata.transaction(async (tx) => writeBucketConfig(tx, bucket, values));
+  async putMany(bucket: BucketRecord, values: Partial<BucketConfigs>): Promise<void> {
+    try {
+      await this.metadata.transaction(async (tx) => writeBucketConfig(tx, bucket, values));
+    } finally {
+      invalidateBucket(bucket.name);
+    }
   }
 
   getAccountPublicAccessBlock(account: string): Promise<PublicAccessBlock | undefined> {
-    return this.metadata.table<PublicAccessBlock>(scopeOf(account), ACCOUNT_TABLE).get("public-access-block");
+    return cachedAccountRead(this.metadata, account, "public-access-block", () =>
+      this.metadata.table<PublicAccessBlock>(scopeOf(account), ACCOUNT_TABLE).get("public-access-block"),
+    );
   }
 
   async setAccountPublicAccessBlock(account: string, value: PublicAccessBlock | undefined): Promise<void> {
     const t = this.metadata.table<PublicAccessBlock>(scopeOf(account), ACCOUNT_TABLE);
-    if (value) await t.put("public-access-block", value);
-    else await t.delete("public-access-block");
+    try {
+      if (value) await t.put("public-access-block", value);
+      else await t.delete("public-access-block");
+    } finally {
+      invalidateAccount(account);
+    }
   }
 }
 
-/** Inside a transaction: write configuration rows (CreateBucket's initial ACL, ownership, lock). */
+/**
+ * Inside a transaction: write configuration rows (CreateBucket's initial ACL, ownership, lock).
+ * The caller invalidates the cache after the commit (BucketStore.create and putMany do).
+ */
 export async function writeBucketConfig(tx: Tx, bucket: BucketRecord, values: Partial<BucketConfigs>): Promise<void> {
   const t = tx.table<unknown>(scopeOf(bucket.account), TABLE);
   for (const [kind, value] of Object.entries(values)) {
@@ -208,7 +237,7 @@ export async function writeBucketConfig(tx: Tx, bucket: BucketRecord, values: Pa
   }
 }
 
-/** Inside DeleteBucket's transaction: drop every configuration of the bucket. */
+/** Inside DeleteBucket's transaction: drop every configuration of the bucket (BucketStore.delete invalidates). */
 export async function clearBucketConfig(tx: Tx, bucket: BucketRecord): Promise<void> {
   await tx.table(scopeOf(bucket.account), TABLE).clear({ prefix: `${bucket.name}/` });
 }

@@ -226,38 +226,72 @@ export class UploadChecksumStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    this.finish().then(() => cb(), (e: Error) => cb(e));
+    settleUpload(this.spec, this.opts, this.size, this.sum, this.md5 ? () => this.md5!.digest() : undefined).then(
+      (result) => {
+        this.result = result;
+        cb();
+      },
+      (e: Error) => cb(e),
+    );
   }
+}
 
-  private async finish(): Promise<void> {
-    if (this.opts.expectedSize !== undefined && this.size !== this.opts.expectedSize) {
-      throw new ServiceError(S3ObjectErrors.IncompleteBody);
-    }
-    const digest = await this.sum.digest();
-    const alg = this.spec.algorithm;
-    let expected = this.spec.expected;
-    if (this.spec.trailer !== undefined) {
-      const trailers = this.opts.trailers ? await this.opts.trailers : {};
-      const raw = trailers[this.spec.trailer];
-      if (raw === undefined) {
-        throw new ServiceError(
-          { code: "MalformedTrailerError", status: 400 },
-          "The request contained trailing data that was not well-formed or did not conform to our published schema.",
-        );
-      }
-      expected = decodeChecksum(alg, raw);
-      if (!expected) throw new ServiceError(S3ObjectErrors.InvalidRequest, `Value for ${checksumHeader(alg)} trailing header is invalid.`);
-    }
-    if (this.md5 && this.spec.md5 && !this.md5.digest().equals(this.spec.md5)) {
-      throw new ServiceError(S3ObjectErrors.BadDigest, undefined, {
-        ExpectedDigest: this.spec.md5.toString("hex"),
-      });
-    }
-    if (expected && !expected.equals(digest)) {
-      throw new ServiceError(S3ObjectErrors.BadDigest, `The ${alg} you specified did not match the calculated checksum.`);
-    }
-    this.result = { size: this.size, checksum: { algorithm: alg, value: digest.toString("base64"), type: "FULL_OBJECT" } };
+/**
+ * The end of an upload: its size against the declared one, its checksum against the header or
+ * trailer value, its MD5 against Content-MD5. Throws S3's error for the first that fails.
+ */
+async function settleUpload(
+  spec: UploadChecksums,
+  opts: { expectedSize?: number; trailers?: Promise<Record<string, string>> },
+  size: number,
+  sum: Incremental,
+  md5: (() => Buffer) | undefined,
+): Promise<ChecksumResult> {
+  if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
+    throw new ServiceError(S3ObjectErrors.IncompleteBody);
   }
+  const digest = await sum.digest();
+  const alg = spec.algorithm;
+  let expected = spec.expected;
+  if (spec.trailer !== undefined) {
+    const trailers = opts.trailers ? await opts.trailers : {};
+    const raw = trailers[spec.trailer];
+    if (raw === undefined) {
+      throw new ServiceError(
+        { code: "MalformedTrailerError", status: 400 },
+        "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+      );
+    }
+    expected = decodeChecksum(alg, raw);
+    if (!expected) throw new ServiceError(S3ObjectErrors.InvalidRequest, `Value for ${checksumHeader(alg)} trailing header is invalid.`);
+  }
+  if (md5 && spec.md5 && !md5().equals(spec.md5)) {
+    throw new ServiceError(S3ObjectErrors.BadDigest, undefined, {
+      ExpectedDigest: spec.md5.toString("hex"),
+    });
+  }
+  if (expected && !expected.equals(digest)) {
+    throw new ServiceError(S3ObjectErrors.BadDigest, `The ${alg} you specified did not match the calculated checksum.`);
+  }
+  return { size, checksum: { algorithm: alg, value: digest.toString("base64"), type: "FULL_OBJECT" } };
+}
+
+/**
+ * UploadChecksumStream's checks for a body already read whole (small uploads): `md5` is the
+ * body's MD5, computed once by the caller for both the ETag and Content-MD5.
+ */
+export function checkUploadBuffer(
+  spec: UploadChecksums,
+  opts: { maxSize: number; expectedSize?: number; trailers?: Promise<Record<string, string>> },
+  data: Buffer,
+  md5: Buffer,
+): Promise<ChecksumResult> {
+  if (data.length > opts.maxSize) {
+    return Promise.reject(new ServiceError(S3ObjectErrors.EntityTooLarge, undefined, { ProposedSize: data.length, MaxSizeAllowed: opts.maxSize }));
+  }
+  const sum = createChecksum(spec.algorithm);
+  sum.update(data);
+  return settleUpload(spec, opts, data.length, sum, () => md5);
 }
 
 /**

@@ -119,6 +119,24 @@ function createKeyFile(path: string): Buffer {
   return readKeyFile(path)!;
 }
 
+/**
+ * Random bytes from a pool refilled 4 KiB at a time: a PUT needs five small random values (data
+ * key, wrapping IV, nonce prefix, blob id, version id) and each randomBytes call costs a trip into
+ * the system's generator. Slices are never handed out twice.
+ */
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+export function randomPool(n: number): Buffer {
+  if (n > 256) return randomBytes(n);
+  if (poolOffset + n > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const out = pool.subarray(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
+}
+
 const hmac = (key: Buffer, ...parts: (string | Buffer)[]) => {
   const h = createHmac("sha256", key);
   for (const p of parts) h.update(p);
@@ -288,12 +306,13 @@ export function newSse(
     const salt = randomBytes(16);
     rec.customer = { md5: customer.md5, salt: salt.toString("base64"), hmac: hmac(masterKey(ctx), salt, customer.key).toString("base64") };
   }
-  const dataKey = randomBytes(32);
-  const iv = randomBytes(12);
+  const dataKey = Buffer.from(randomPool(32));
+  const iv = randomPool(12);
   const cipher = createCipheriv("aes-256-gcm", wrappingKey(ctx, rec, customer), iv);
   cipher.setAAD(aadOf(rec, customer !== undefined));
   const ct = Buffer.concat([cipher.update(dataKey), cipher.final()]);
   rec.key = Buffer.concat([iv, cipher.getAuthTag(), ct]).toString("base64");
+  if (!customer) rememberDataKey(ctx, rec as SseRecord, dataKey);
   return { rec: rec as SseRecord, dataKey };
 }
 
@@ -303,15 +322,48 @@ export function newSse(
  */
 export function dataKeyFor(ctx: RequestContext, rec: SseRecord, customer: CustomerKey | undefined): Buffer {
   checkReadKey(ctx, rec, customer);
+  // SSE-S3 / SSE-KMS keys are unwrapped once and remembered (SSE-C keys never are).
+  const cache = rec.customer ? undefined : dataKeyCache(ctx);
+  const cacheKey = cache ? dataKeyCacheKey(rec) : "";
+  const hit = cache?.get(cacheKey);
+  if (hit) return hit;
   const raw = Buffer.from(rec.key, "base64");
   const decipher = createDecipheriv("aes-256-gcm", wrappingKey(ctx, rec, rec.customer ? customer : undefined), raw.subarray(0, 12));
   decipher.setAAD(aadOf(rec, rec.customer !== undefined));
   decipher.setAuthTag(raw.subarray(12, 28));
+  let key: Buffer;
   try {
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+    key = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
   } catch {
     throw new ServiceError(S3ObjectErrors.InternalError, "The object's data key could not be unwrapped (the master key may have changed).");
   }
+  if (cache) remember(cache, cacheKey, key);
+  return key;
+}
+
+/**
+ * Unwrapped data keys of SSE-S3 / SSE-KMS objects, per data dir, by wrapped key: a GET of a small
+ * object otherwise spends as long unwrapping its key as decrypting its bytes. Bounded; the oldest
+ * entries go first.
+ */
+const DATA_KEY_CACHE_SIZE = 4096;
+const dataKeys = new WeakMap<object, Map<string, Buffer>>();
+
+function dataKeyCache(ctx: RequestContext): Map<string, Buffer> {
+  let m = dataKeys.get(ctx.storage);
+  if (!m) dataKeys.set(ctx.storage, (m = new Map()));
+  return m;
+}
+
+const dataKeyCacheKey = (rec: SseRecord) => `${rec.alg}\u0000${rec.kmsKeyId ?? ""}\u0000${rec.key}`;
+
+function remember(cache: Map<string, Buffer>, key: string, dataKey: Buffer): void {
+  if (cache.size >= DATA_KEY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, dataKey);
+}
+
+function rememberDataKey(ctx: RequestContext, rec: SseRecord, dataKey: Buffer): void {
+  remember(dataKeyCache(ctx), dataKeyCacheKey(rec), dataKey);
 }
 
 /** S3's answers to SSE-C headers on a read: required, not applicable, or wrong. */
@@ -346,7 +398,7 @@ export function sseOutput(rec: SseRecord | undefined, legacy?: string): Record<s
 
 /** A fresh random nonce prefix for one blob. */
 export function newNoncePrefix(): NoncePrefix {
-  return randomBytes(8).toString("base64");
+  return randomPool(8).toString("base64");
 }
 
 /** Bytes on disk of `size` plaintext bytes. */
@@ -446,6 +498,63 @@ export class EncryptStream extends Transform {
       (e: Error) => cb(e),
     );
   }
+}
+
+/**
+ * The sealed form of a whole (small) plaintext at once: the same bytes EncryptStream produces,
+ * without a stream per upload.
+ */
+export function sealBuffer(key: Buffer, prefix: NoncePrefix, plain: Buffer): Buffer {
+  const p = Buffer.from(prefix, "base64");
+  const out = Buffer.allocUnsafe(sealedSize(plain.length));
+  let o = 0;
+  for (let i = 0, off = 0; off < plain.length; i++, off += CHUNK) {
+    const cipher = createCipheriv("aes-256-gcm", key, nonce(p, i));
+    const body = cipher.update(plain.subarray(off, Math.min(off + CHUNK, plain.length)));
+    cipher.final();
+    body.copy(out, o);
+    o += body.length;
+    cipher.getAuthTag().copy(out, o);
+    o += TAG;
+  }
+  return out;
+}
+
+/**
+ * Opens a whole sealed blob held in memory (a small object) and returns the plaintext of `range`
+ * (or all of it). Throws when any chunk fails its tag or the blob is not exactly as long as its
+ * size says: corruption is an error, never wrong bytes.
+ */
+export function openSealedBuffer(key: Buffer, prefix: NoncePrefix, size: number, blob: Buffer, range?: { start: number; end: number }): Buffer {
+  if (blob.length !== sealedSize(size)) {
+    throw new Error(`stored object failed its integrity check (${blob.length} bytes stored, ${sealedSize(size)} expected)`);
+  }
+  if (size === 0) return Buffer.alloc(0);
+  const p = Buffer.from(prefix, "base64");
+  const at = sealedRange(size, range);
+  const parts: Buffer[] = [];
+  let remaining = at.length;
+  let skip = at.skip;
+  for (let i = at.first; i <= at.last; i++) {
+    const start = i * RECORD;
+    const end = Math.min(start + RECORD, blob.length);
+    const decipher = createDecipheriv("aes-256-gcm", key, nonce(p, i));
+    decipher.setAuthTag(blob.subarray(end - TAG, end));
+    let plain = decipher.update(blob.subarray(start, end - TAG));
+    try {
+      decipher.final();
+    } catch {
+      throw new Error(`stored object failed its integrity check (chunk ${i} did not authenticate)`);
+    }
+    if (skip > 0) {
+      plain = plain.subarray(skip);
+      skip = 0;
+    }
+    if (plain.length > remaining) plain = plain.subarray(0, remaining);
+    remaining -= plain.length;
+    parts.push(plain);
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** Which stored bytes a plaintext range needs, and how to cut the decrypted chunks. */

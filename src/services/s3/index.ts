@@ -18,6 +18,7 @@ import { objectAclAuthorization, objectAclHandlers, objectAclPolicy } from "./ob
 import { registerServiceWrites } from "./service-writes.js";
 import { ReplicationRunner } from "./replication.js";
 import { accessPointFacts, accessPointPolicy } from "./access-points.js";
+import { suspendForReset } from "./bucket-cache.js";
 
 /** Each Nimbus instance's replication runner (replication.ts). */
 const replicationRunners = new WeakMap<ServiceRuntime, ReplicationRunner>();
@@ -71,6 +72,10 @@ export const s3 = defineService<S3Operations>({
     replication.start();
     // Objects other services deliver (CloudTrail log files, ...): service-writes.ts.
     serviceWrites.set(runtime, registerServiceWrites(runtime));
+  },
+  // Bucket state is cached in memory (bucket-cache.ts): storage is wiped right after this.
+  reset() {
+    suspendForReset();
   },
   async stop(runtime) {
     await lifecycleRunners.get(runtime)?.stop();

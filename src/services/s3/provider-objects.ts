@@ -37,6 +37,11 @@
  * - Every object gets a checksum: the one the client sent, else CRC64NVME, as S3 has done since 2025.
  * - Stored bytes are verified against their SHA-256 while a whole object streams out; on a mismatch
  *   the response is cut short before its last bytes, so wrong data is never delivered complete.
+ *   Objects up to 64 KiB are read, opened (or verified) and checked whole before the response
+ *   starts, so corruption there is a 500 InternalError instead of a cut-short body.
+ * - Bucket records, bucket configuration and versioning are cached in memory (bucket-cache.ts),
+ *   invalidated by every write that commits; another process writing the same data dir is not
+ *   seen (two processes on one data dir are not supported anyway).
  * - PutObject with If-None-Match / If-Match is checked before the body is read (412) and again at
  *   commit; a write that raced past the first check gets 409 ConditionalRequestConflict.
  * - Version ids are 32 URL-safe characters whose first 14 sort newest-first.
@@ -60,6 +65,8 @@ import {
   dataKeyFor,
   newNoncePrefix,
   newSse,
+  openSealedBuffer,
+  sealBuffer,
   sealedRange,
   sseOutput,
   type CustomerKey,
@@ -68,6 +75,7 @@ import {
 import { emitS3Event } from "./events.js";
 import { isArchivedNow, restoreOutput } from "./restore.js";
 import { Readable } from "node:stream";
+import { createHash } from "node:crypto";
 import type { PutObjectOutput, PutObjectRequest, S3Operations } from "../../generated/s3.js";
 import type { RequestContext } from "../../core/service.js";
 import { ServiceError, isServiceError } from "../../core/errors.js";
@@ -76,9 +84,11 @@ import { S3Errors } from "./errors.js";
 import { S3ObjectErrors } from "./errors-objects.js";
 import type { BucketRecord } from "./store.js";
 import { lookupBucket } from "./bucket-lookup.js";
+import { invalidateBucket } from "./bucket-cache.js";
 import {
   UploadChecksumStream,
   VerifyingStream,
+  checkUploadBuffer,
   checksumMember,
   isChecksumAlgorithm,
   uploadChecksums,
@@ -297,6 +307,34 @@ function link<T extends NodeJS.WritableStream & Readable>(source: Readable, targ
   return target;
 }
 
+/** A blob store that can hand over a small blob's bytes at once (tiered-blob-store.ts). */
+interface RowReads {
+  readRow(id: string): Buffer | undefined;
+}
+
+function rowReads(blobs: unknown): RowReads | undefined {
+  return typeof (blobs as Partial<RowReads>).readRow === "function" ? (blobs as RowReads) : undefined;
+}
+
+/**
+ * A small object's bytes read and opened at once, or undefined when its blob is not kept whole in
+ * memory-sized form (then it streams: openBlob). Same checks as the streams: every chunk the range
+ * covers authenticates, or (objects stored before encryption) a whole read matches its SHA-256.
+ */
+function readSmallBlob(ctx: RequestContext, v: ObjectVersion, range: { start: number; end: number } | undefined, customer?: CustomerKey): Buffer | undefined {
+  const reads = rowReads(ctx.storage.blobs);
+  if (!reads || v.size! > SMALL_BODY) return undefined;
+  const dataKey = v.sse ? dataKeyFor(ctx, v.sse, customer) : undefined;
+  const blob = reads.readRow(v.blob!);
+  if (!blob) return undefined;
+  if (v.sse) return openSealedBuffer(dataKey!, v.nonce!, v.size!, blob, range);
+  if (range) return blob.subarray(range.start, range.end + 1);
+  if (blob.length !== v.size || createHash("sha256").update(blob).digest("hex") !== v.sha256) {
+    throw new Error(`stored object failed its integrity check (sha256 does not match)`);
+  }
+  return blob;
+}
+
 /** Look a version up and open its blob, retrying when it was replaced in between. */
 async function readableVersion(
   ctx: RequestContext,
@@ -305,7 +343,7 @@ async function readableVersion(
   versionId: string | undefined,
   prepare: (v: ObjectVersion, latest: boolean) => { start: number; end: number } | undefined | "none",
   customer?: CustomerKey,
-): Promise<{ version: ObjectVersion; latest: boolean; body?: Readable }> {
+): Promise<{ version: ObjectVersion; latest: boolean; body?: Readable | Buffer }> {
   const store = objectStore(ctx);
   for (let attempt = 0; ; attempt++) {
     const found = await store.find(bucket, key, versionId);
@@ -313,6 +351,8 @@ async function readableVersion(
     const range = prepare(found.version, found.latest);
     if (range === "none") return found;
     try {
+      const small = readSmallBlob(ctx, found.version, range, customer);
+      if (small) return { ...found, body: small };
       return { ...found, body: await openBlob(ctx, found.version, range, customer) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT" && attempt < 3) continue;
@@ -405,14 +445,86 @@ function toReadable(body: unknown): Readable {
   throw new ServiceError(S3ObjectErrors.InternalError, "unexpected body type");
 }
 
-/** Stream a body through the checksum check into the blob store; nothing is kept on failure. */
-async function storeBody(
+/** Bodies up to this many bytes are read whole and sealed at once (no stream per upload). */
+const SMALL_BODY = 64 * 1024;
+
+/**
+ * Read a small body whole. Fails with IncompleteBody when the client goes away or sends more than
+ * `limit` bytes (the declared length: the checksum step then reports the mismatch as S3 does).
+ */
+function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const done = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("error", onError);
+      body.off("close", onClose);
+      if (err === undefined) {
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+        return;
+      }
+      if (!body.destroyed) body.destroy();
+      reject(err);
+    };
+    const onData = (c: Buffer | string) => {
+      const b = typeof c === "string" ? Buffer.from(c, "utf8") : c;
+      size += b.length;
+      // One byte over the declared length is enough to know the checksum step will refuse it.
+      if (size > limit + 1) return done(new ServiceError(S3ObjectErrors.IncompleteBody));
+      chunks.push(b);
+    };
+    const onEnd = () => done();
+    const onError = (e: unknown) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      const aborted = code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || (e as Error).message === "aborted";
+      done(aborted ? new ServiceError(S3ObjectErrors.IncompleteBody) : e);
+    };
+    const onClose = () => done(new ServiceError(S3ObjectErrors.IncompleteBody));
+    body.on("data", onData);
+    body.once("end", onEnd);
+    body.once("error", onError);
+    body.once("close", onClose);
+  });
+}
+
+type StoredBody = { info: BlobInfo; checksum: NonNullable<UploadChecksumStream["result"]>["checksum"]; md5: string; size: number };
+
+/**
+ * A small body, already in memory: checked, sealed and stored in one go. The MD5 is computed once
+ * (ETag and Content-MD5 both use it).
+ */
+async function storeSmallBody(
   ctx: RequestContext,
-  body: Readable,
+  data: Buffer,
   spec: UploadChecksums,
   opts: { maxSize: number; expectedSize?: number; trailers?: Promise<Record<string, string>> },
   seal?: { dataKey: Buffer; nonce: string },
-): Promise<{ info: BlobInfo; checksum: NonNullable<UploadChecksumStream["result"]>["checksum"]; md5: string; size: number }> {
+): Promise<StoredBody> {
+  const md5 = createHash("md5").update(data).digest();
+  const { checksum, size } = await checkUploadBuffer(spec, opts, data, md5);
+  const info = seal
+    ? await ctx.storage.blobs.put(sealBuffer(seal.dataKey, seal.nonce, data), { digests: false })
+    : await ctx.storage.blobs.put(data);
+  return { info, checksum, md5: md5.toString("hex"), size };
+}
+
+/** Stream a body through the checksum check into the blob store; nothing is kept on failure. */
+async function storeBody(
+  ctx: RequestContext,
+  body: Readable | Buffer,
+  spec: UploadChecksums,
+  opts: { maxSize: number; expectedSize?: number; trailers?: Promise<Record<string, string>> },
+  seal?: { dataKey: Buffer; nonce: string },
+): Promise<StoredBody> {
+  if (Buffer.isBuffer(body)) return storeSmallBody(ctx, body, spec, opts, seal);
+  if (opts.expectedSize !== undefined && opts.expectedSize <= SMALL_BODY) {
+    return storeSmallBody(ctx, await readSmallBody(body, opts.expectedSize), spec, opts, seal);
+  }
   const hasher = new UploadChecksumStream(spec, opts);
   // The blob store reports the stream's failure through put()'s promise; this listener keeps a
   // failure that lands after the store stopped reading (a late checksum verdict) from surfacing
@@ -747,7 +859,9 @@ export const objectHandlers: Partial<Ops> = {
       ...(v.tags?.length ? { TagCount: v.tags.length } : {}),
       ...(input.PartNumber !== undefined ? { PartsCount: 1 } : {}),
       ...overrides,
-      ContentLength: range ? range.end - range.start + 1 : size,
+      // A body in memory (small objects) gets its Content-Length from the gateway, which sets it
+      // for every non-stream body and cannot tell it was also set through this member.
+      ...(Buffer.isBuffer(found.body) ? {} : { ContentLength: range ? range.end - range.start + 1 : size }),
       ...(range ? { ContentRange: `bytes ${range.start}-${range.end}/${size}`, StatusCode: 206 } : {}),
       Body: found.body!,
     };
@@ -895,7 +1009,7 @@ export const objectHandlers: Partial<Ops> = {
     }, srcCustomer);
     const s = found.version;
     const extras = await versionExtras(ctx, bucket, key, input, { tags: newTags ?? s.tags }).catch((e: unknown) => {
-      found.body?.destroy();
+      if (found.body instanceof Readable) found.body.destroy();
       throw e;
     });
     const spec: UploadChecksums = { algorithm: algorithm ?? s.checksum?.algorithm ?? "CRC64NVME", requested: true };
@@ -1142,6 +1256,7 @@ export const objectHandlers: Partial<Ops> = {
       throw new ServiceError(S3ObjectErrors.MalformedXML);
     }
     await checkVersioningChange(ctx, bucket, cfg.Status); // Object Lock keeps versioning on
+    // The versioning record is cached (bucket-cache.ts): forgotten once this has committed.
     await ctx.storage.metadata.transaction(async (tx) => {
       const current = await readVersioning(tx, bucket);
       const mfaChange = cfg.MFADelete !== undefined && cfg.MFADelete !== (current?.mfaDelete ?? "Disabled");
@@ -1152,7 +1267,7 @@ export const objectHandlers: Partial<Ops> = {
       if (status === undefined) return; // never enabled, nothing to record
       const mfaDelete = (cfg.MFADelete as "Enabled" | "Disabled" | undefined) ?? current?.mfaDelete;
       await writeVersioning(tx, bucket, { status, ...(mfaDelete ? { mfaDelete } : {}), bucketCreated: bucket.created });
-    });
+    }).finally(() => invalidateBucket(bucket.name));
   },
 
   async GetBucketVersioning(ctx, input) {

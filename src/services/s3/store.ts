@@ -4,6 +4,7 @@
  */
 import type { MetadataStore, Scope, Tx } from "../../storage/types.js";
 import { GLOBAL_REGION } from "../../core/regions.js";
+import { cachedBucketRead, invalidateBucket } from "./bucket-cache.js";
 
 export interface BucketRecord {
   name: string;
@@ -19,15 +20,24 @@ const accountScope = (account: string): Scope => ({ account, region: GLOBAL_REGI
 export class BucketStore {
   constructor(private readonly metadata: MetadataStore) {}
 
+  /** The bucket's record (cached: bucket-cache.ts). */
   get(name: string): Promise<BucketRecord | undefined> {
-    return this.metadata.table<BucketRecord>(NAMES, "buckets").get(name);
+    return cachedBucketRead(this.metadata, name, "record", () => this.metadata.table<BucketRecord>(NAMES, "buckets").get(name));
   }
 
   /**
    * Create atomically; returns the existing record instead when the name is taken. `alongside`
    * writes what else a new bucket starts with (its initial configuration) in the same transaction.
    */
-  create(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<BucketRecord | undefined> {
+  async create(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<BucketRecord | undefined> {
+    try {
+      return await this.createInTx(record, alongside);
+    } finally {
+      invalidateBucket(record.name);
+    }
+  }
+
+  private createInTx(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<BucketRecord | undefined> {
     return this.metadata.transaction(async (tx: Tx) => {
       const names = tx.table<BucketRecord>(NAMES, "buckets");
       const existing = await names.get(record.name);
@@ -40,12 +50,16 @@ export class BucketStore {
   }
 
   /** Delete atomically, with whatever `alongside` removes with it (the bucket's configuration). */
-  delete(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<void> {
-    return this.metadata.transaction(async (tx: Tx) => {
-      await tx.table(NAMES, "buckets").delete(record.name);
-      await tx.table(accountScope(record.account), "account-buckets").delete(record.name);
-      if (alongside) await alongside(tx);
-    });
+  async delete(record: BucketRecord, alongside?: (tx: Tx) => Promise<void>): Promise<void> {
+    try {
+      await this.metadata.transaction(async (tx: Tx) => {
+        await tx.table(NAMES, "buckets").delete(record.name);
+        await tx.table(accountScope(record.account), "account-buckets").delete(record.name);
+        if (alongside) await alongside(tx);
+      });
+    } finally {
+      invalidateBucket(record.name);
+    }
   }
 
   /** Every bucket of every account, in name order (the lifecycle runner walks them all). */

@@ -7,10 +7,11 @@
  * of a non-current version in the metadata store, and finding a version by id is one lookup.
  * The `null` version (unversioned and suspended buckets) gets a sort id of the same shape.
  */
-import { randomBytes } from "node:crypto";
 import type { Table, Tx } from "../../storage/types.js";
 import type { BucketRecord } from "./store.js";
 import { bucketScope } from "./objects-store.js";
+import { cachedBucketRead, isStore } from "./bucket-cache.js";
+import { randomPool } from "./encryption.js";
 
 export type VersioningStatus = "Enabled" | "Suspended";
 
@@ -39,7 +40,7 @@ export function newSortId(newerThan?: string): string {
   }
   lastCounter = n;
   const prefix = (MAX_COUNTER - n).toString(16).padStart(SORT_DIGITS, "0");
-  return prefix + randomBytes(14).toString("base64url").slice(0, 32 - SORT_DIGITS);
+  return prefix + randomPool(14).toString("base64url").slice(0, 32 - SORT_DIGITS);
 }
 
 const VERSION_ID = /^[0-9a-f]{14}[A-Za-z0-9_-]{18}$/;
@@ -55,15 +56,21 @@ function table(reader: { table<V>(scope: ReturnType<typeof bucketScope>, name: s
   return reader.table<VersioningRecord>(bucketScope(bucket), TABLE);
 }
 
-/** The bucket's versioning record, or undefined when versioning was never configured. */
+/**
+ * The bucket's versioning record, or undefined when versioning was never configured. Read from
+ * the store (not a transaction), it is cached (bucket-cache.ts).
+ */
 export async function readVersioning(
   source: { table<V>(scope: ReturnType<typeof bucketScope>, name: string): Table<V> },
   bucket: BucketRecord,
 ): Promise<VersioningRecord | undefined> {
-  const rec = await table(source, bucket).get(bucket.name);
+  const rec = isStore(source)
+    ? await cachedBucketRead(source, bucket.name, `versioning\u0000${bucket.account}\u0000${bucket.region}`, () => table(source, bucket).get(bucket.name))
+    : await table(source, bucket).get(bucket.name);
   return rec && rec.bucketCreated === bucket.created ? rec : undefined;
 }
 
+/** Inside a transaction; the caller calls invalidateBucket (bucket-cache.ts) once it committed. */
 export async function writeVersioning(tx: Tx, bucket: BucketRecord, rec: VersioningRecord): Promise<void> {
   await table(tx, bucket).put(bucket.name, rec);
 }
