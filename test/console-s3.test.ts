@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { GetBucketTaggingCommand, GetBucketVersioningCommand, GetPublicAccessBlockCommand, CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Nimbus } from "../src/index.js";
+import { sdkConfig } from "./helpers.js";
 import { consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, startConsoleNimbus } from "./console-harness.js";
 
 let n: Nimbus;
@@ -58,6 +60,75 @@ describe("console S3", () => {
       await run(page);
     } catch (e) {
       await screenshot(page, "s3-failure");
+      throw e;
+    }
+    await ctx.close();
+  });
+});
+
+describe("console S3 bucket settings", () => {
+  it("edits versioning, tags, website hosting, Block Public Access and the bucket policy", { timeout: 200_000 }, async () => {
+    const s3 = new S3Client({ ...sdkConfig(n), forcePathStyle: true });
+    const bucket = "console-site";
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "index.html", Body: "<h1>Hello from S3</h1>", ContentType: "text/html" }));
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    page.on("pageerror", (e) => console.error("page error:", e));
+    try {
+      await signInRoot(page, n);
+      await page.goto(consoleUrl(n, `s3/buckets/${bucket}?tab=properties`));
+      await page.getByRole("heading", { name: "Bucket Versioning" }).waitFor();
+
+      // Versioning on.
+      await page.getByRole("button", { name: "Enable versioning" }).click();
+      await page.getByRole("button", { name: "Suspend versioning" }).waitFor();
+      expect((await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status).toBe("Enabled");
+
+      // A tag.
+      await page.getByRole("button", { name: "Add tag" }).click();
+      await page.getByLabel("Tag 1 key").fill("team");
+      await page.getByLabel("Tag 1 value").fill("web");
+      await page.getByRole("button", { name: "Save tags" }).click();
+      await page.getByText("Saved bucket tags").waitFor();
+      expect((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet).toEqual([{ Key: "team", Value: "web" }]);
+
+      // Static website hosting: enabled with an index document; the endpoint URL is shown.
+      await page.getByRole("button", { name: "Edit static website hosting" }).click();
+      await page.getByLabel("Enable").check();
+      await expect(page.getByLabel("Index document").inputValue()).resolves.toBe("index.html");
+      await page.getByRole("button", { name: "Save website hosting" }).click();
+      const endpoint = page.getByRole("link", { name: `${n.endpoint}/_nimbus/s3-website/${bucket}/` });
+      await endpoint.waitFor();
+      await expectAccessible(page);
+      await screenshot(page, "s3-properties");
+
+      // Permissions: a malformed policy is refused by S3 and the message shows by the editor.
+      await page.getByRole("tab", { name: "Permissions" }).click();
+      const editor = page.getByRole("textbox", { name: "Policy" });
+      await editor.waitFor();
+      await editor.fill(JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::some-other-bucket/*" }] }));
+      await page.getByRole("button", { name: "Save policy" }).click();
+      await page.getByText(/MalformedPolicy/).waitFor();
+      // Invalid JSON is caught in the browser, with its position.
+      await editor.fill("{ not json");
+      await page.getByText(/Invalid JSON at line 1/).waitFor();
+
+      // Block Public Access off, a public-read policy, and the website answers anonymously.
+      await page.getByRole("button", { name: "Edit Block Public Access" }).click();
+      await page.getByLabel("Block all public access").setChecked(false);
+      await page.getByRole("button", { name: "Save Block Public Access" }).click();
+      await page.getByText("Saved Block Public Access settings").waitFor();
+      expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration?.BlockPublicPolicy).toBe(false);
+      await editor.fill(JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` }] }, null, 2));
+      await page.getByRole("button", { name: "Save policy" }).click();
+      await page.getByText("Saved bucket policy").waitFor();
+      await expectAccessible(page);
+      const site = await fetch(`${n.endpoint}/_nimbus/s3-website/${bucket}/`);
+      expect(site.status).toBe(200);
+      expect(await site.text()).toContain("Hello from S3");
+    } catch (e) {
+      await screenshot(page, "s3-settings-failure");
       throw e;
     }
     await ctx.close();

@@ -86,7 +86,7 @@ function BlockPublicAccess({ bucket }: { bucket: string }) {
               Cancel
             </button>
             <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? "Saving…" : "Save changes"}
+              {busy ? "Saving…" : "Save Block Public Access"}
             </button>
           </div>
         </form>
@@ -137,10 +137,10 @@ function JsonSetting({ title, label, hint, load, save, remove, placeholder, deps
         <JsonEditor label={label} value={text} onChange={(v) => { setText(v); setServerError(undefined); }} hint={hint} extraError={serverError} />
         <div className="actions">
           <button type="button" className="btn" disabled={busy || !doc.data} onClick={() => void run(remove, `Deleted ${title.toLowerCase()}`)}>
-            Delete
+            Delete {label.toLowerCase()}
           </button>
           <button type="submit" className="btn btn-primary" disabled={busy || !!jsonProblem(text)}>
-            {busy ? "Saving…" : "Save changes"}
+            {busy ? "Saving…" : `Save ${label.toLowerCase()}`}
           </button>
         </div>
       </form>

@@ -122,7 +122,7 @@ function Encryption({ bucket }: { bucket: string }) {
               Cancel
             </button>
             <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? "Saving…" : "Save changes"}
+              {busy ? "Saving…" : "Save encryption"}
             </button>
           </div>
         </form>
@@ -226,7 +226,7 @@ function Website({ bucket }: { bucket: string }) {
               Cancel
             </button>
             <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? "Saving…" : "Save changes"}
+              {busy ? "Saving…" : "Save website hosting"}
             </button>
           </div>
         </form>
@@ -261,7 +261,14 @@ export function PropertiesTab({ bucket }: { bucket: string }) {
   const region = useAsync(() => bucketRegion(bucket), [bucket]);
   return (
     <>
-      <Panel title="Bucket overview">
+      <Panel
+        title="Bucket overview"
+        actions={
+          <button type="button" className="btn" onClick={() => void copyText(`arn:aws:s3:::${bucket}`, "ARN copied")}>
+            Copy ARN
+          </button>
+        }
+      >
         <KeyValue
           items={[
             ["AWS Region", region.data ?? (region.error ? "Unknown" : "…")],
@@ -269,9 +276,6 @@ export function PropertiesTab({ bucket }: { bucket: string }) {
             ["S3 URI", <span className="arn">{s3Uri(bucket)}</span>],
           ]}
         />
-        <button type="button" className="btn" onClick={() => void copyText(`arn:aws:s3:::${bucket}`, "ARN copied")}>
-          Copy ARN
-        </button>
       </Panel>
       <Versioning bucket={bucket} />
       <Panel title="Tags">
