@@ -330,6 +330,9 @@ export class ConsoleServer {
       }
       const policy = await db!.passwordPolicy();
       const expired = policy?.MaxPasswordAge !== undefined && Date.parse(lp.passwordLastChanged) + policy.MaxPasswordAge * 86_400_000 <= now.getTime();
+      if (expired && policy?.HardExpiry) {
+        throw new HttpError(401, "PasswordExpired", "Your password has expired. Ask your administrator to reset it.");
+      }
       const serial = user.mfaDevices[0];
       const mustChange = lp.passwordResetRequired || expired;
       return {

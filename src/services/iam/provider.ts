@@ -14,9 +14,9 @@
  * - The simulator gives MatchedStatements without StartPosition/EndPosition and never lists
  *   MissingContextValues; several ResourceArns give one result per action and resource (no
  *   ResourceSpecificResults). EC2 ResourceHandlingOption scenarios are accepted and ignored.
- * - Console sign-in does not exist, so PasswordLastUsed stays empty, password expiry
- *   (MaxPasswordAge, HardExpiry) is reported but never enforced, and PasswordResetRequired only
- *   reads back. ChangePassword's error for a wrong old password (AccessDenied) is not confirmed
+ * - Console sign-in (src/console) records PasswordLastUsed and enforces PasswordResetRequired
+ *   and password expiry (MaxPasswordAge forces a new password; with HardExpiry the user cannot
+ *   sign in). ChangePassword's error for a wrong old password (AccessDenied) is not confirmed
  *   against AWS.
  * - The access keys an account's root user was configured with (test/test) are not listed by
  *   ListAccessKeys; only root keys created through CreateAccessKey are.
