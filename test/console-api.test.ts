@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HOTP, Secret } from "otpauth";
-import { IAMClient, CreateUserCommand, CreateLoginProfileCommand, AttachUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand, CreateAccountAliasCommand, GetAccountSummaryCommand, ListMFADevicesCommand } from "@aws-sdk/client-iam";
+import { IAMClient, UpdateAccountPasswordPolicyCommand, CreateUserCommand, CreateLoginProfileCommand, AttachUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand, CreateAccountAliasCommand, GetAccountSummaryCommand, ListMFADevicesCommand } from "@aws-sdk/client-iam";
 import { S3Client, CreateBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { startNimbus, type Nimbus } from "../src/index.js";
@@ -140,6 +140,21 @@ describe("console sign-in", () => {
     await b.call("signin", { type: "root", email: "root@nimbus.local", password: ROOT_PASSWORD });
     b.csrf = "forged";
     expect((await b.call("signout", {})).status).toBe(403);
+  });
+});
+
+describe("password expiry (advances the clock: keep last)", () => {
+  it("forces a new password after MaxPasswordAge, and refuses sign-in with HardExpiry", async () => {
+    await iam.send(new CreateUserCommand({ UserName: "old-timer" }));
+    await iam.send(new CreateLoginProfileCommand({ UserName: "old-timer", Password: "Old-Timer-Pass-1" }));
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MaxPasswordAge: 1, HardExpiry: false }));
+    n.clock.advance(2 * 86_400);
+    const b = new Browser();
+    expect((await b.call("signin", { type: "iam", account: "000000000000", userName: "old-timer", password: "Old-Timer-Pass-1" })).json.stage).toBe("password-change");
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MaxPasswordAge: 1, HardExpiry: true }));
+    const r = await new Browser().call("signin", { type: "iam", account: "000000000000", userName: "old-timer", password: "Old-Timer-Pass-1" });
+    expect(r.status).toBe(401);
+    expect(r.json.error).toBe("PasswordExpired");
   });
 });
 
