@@ -124,7 +124,7 @@ function EventHistory() {
       <PageHeader title="Event history" description="Management events of the last 90 days in this region: every API call, including failed and denied ones." />
       <CloudTrailNav current="history" />
       <Panel>
-        <form onSubmit={submit} style={{ display: "grid", gap: "0 12px", gridTemplateColumns: "repeat(auto-fit, minmax(180px, 1fr))", alignItems: "end" }}>
+        <form onSubmit={submit} style={{ display: "grid", gap: "0 12px", gridTemplateColumns: "repeat(auto-fit, minmax(180px, 1fr))", alignItems: "start" }}>
           <SelectField label="Lookup attribute" value={key} onChange={setKey} options={ATTRIBUTES.map((a) => ({ value: a.value, label: a.label }))} />
           {key === "ReadOnly" ? (
             <SelectField label="Attribute value" value={value} onChange={setValue} options={[{ value: "", label: "Choose" }, "true", "false"]} />
@@ -132,7 +132,7 @@ function EventHistory() {
             <TextField label="Attribute value" value={value} onChange={setValue} disabled={!key} hint={attr?.hint ?? "Choose an attribute first"} autoComplete="off" />
           )}
           <SelectField label="Time range" value={range} onChange={setRange} options={TIME_RANGES.map((r) => ({ value: r.value, label: r.label }))} />
-          <button type="submit" className="btn btn-primary" style={{ marginBottom: 32, justifySelf: "start" }}>
+          <button type="submit" className="btn btn-primary" style={{ marginTop: 23, marginBottom: 14, justifySelf: "start" }}>
             Search
           </button>
         </form>

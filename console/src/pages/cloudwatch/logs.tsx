@@ -375,11 +375,11 @@ function LogEvents({ group, stream }: { group: string; stream?: string }) {
           ev.preventDefault();
           setSearch({ pattern, range });
         }}
-        style={{ display: "grid", gap: "0 12px", gridTemplateColumns: "repeat(auto-fit, minmax(180px, 1fr))", alignItems: "end" }}
+        style={{ display: "grid", gap: "0 12px", gridTemplateColumns: "repeat(auto-fit, minmax(180px, 1fr))", alignItems: "start" }}
       >
         <TextField label="Filter pattern" value={pattern} onChange={setPattern} hint={'Terms ("ERROR timeout"), "exact phrase", -excluded, or { $.level = "error" }'} autoComplete="off" />
         <SelectField label="Time range" value={range} onChange={setRange} options={[{ value: "all", label: "All time" }, ...RANGES.map((r) => ({ value: r.id, label: `Last ${r.label}` }))]} />
-        <button type="submit" className="btn btn-primary" style={{ marginBottom: 32, justifySelf: "start" }}>
+        <button type="submit" className="btn btn-primary" style={{ marginTop: 23, marginBottom: 14, justifySelf: "start" }}>
           Search
         </button>
       </form>

@@ -41,7 +41,7 @@ export function FunctionDetail({ name }: { name: string }) {
               Refresh
             </button>
             <button type="button" className="btn" onClick={() => setDeleting(true)} disabled={!cfg}>
-              Delete
+              Delete function
             </button>
           </>
         }

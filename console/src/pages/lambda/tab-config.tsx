@@ -104,6 +104,12 @@ async function getUrl(name: string) {
   }
 }
 
+/** The same URL under this origin, for clients that do not resolve *.localhost. */
+function pathForm(url: string): string {
+  const id = /^https?:\/\/([a-z0-9]+)\.lambda-url\./.exec(url)?.[1];
+  return id ? `${location.origin}/_nimbus/lambda-url/${id}/` : "-";
+}
+
 function FunctionUrl({ name }: { name: string }) {
   const url = useAsync(() => getUrl(name), [name]);
   const [auth, setAuth] = useState("NONE");
@@ -151,6 +157,7 @@ function FunctionUrl({ name }: { name: string }) {
                 </button>
               </>,
             ],
+            ["Path form", <span className="arn">{pathForm(url.data.FunctionUrl!)}</span>],
             ["Auth type", url.data.AuthType],
             ["Created", formatDate(url.data.CreationTime)],
           ]}

@@ -44,7 +44,7 @@ export function TriggersTab({ name }: { name: string }) {
             Refresh
           </button>
           <button type="button" className="btn" disabled={selected.length !== 1} onClick={() => setDeleting(true)}>
-            Delete
+            Delete trigger
           </button>
           {add}
         </>

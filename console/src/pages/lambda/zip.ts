@@ -127,7 +127,7 @@ export async function unzip(buf: Uint8Array): Promise<ZipEntry[]> {
     let data: Uint8Array;
     if (method === 0) data = raw.slice();
     else if (method === 8) {
-      const stream = new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+      const stream = new Blob([raw.slice()]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
       data = new Uint8Array(await new Response(stream).arrayBuffer());
     } else throw new Error(`Unsupported zip compression method ${method} for ${name}`);
     out.push({ name, data, mode: attrs >>> 16 ? (attrs >>> 16) & 0o777 : undefined });
