@@ -4,7 +4,7 @@
  * URI-encoded a second time; non-S3 presigned URLs live 15 minutes whatever X-Amz-Expires says;
  * S3 and the other services word (and code) their authentication errors differently.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import crypto, { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { CommonErrors, ServiceError, type ErrorDef } from "../core/errors.js";
 import type { WireRequest } from "../protocol/types.js";
@@ -89,8 +89,12 @@ const ANONYMOUS: ParsedAuth = Object.freeze({ kind: "anonymous" }) as ParsedAuth
 // Pure helpers: the signing algorithm itself
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return oneShotHash ? oneShotHash("sha256", data, "hex") : createHash("sha256").update(data).digest("hex");
 }
+
+/** `crypto.hash` (Node 20.12+): one call instead of a Hash object per digest. */
+const oneShotHash: ((algorithm: string, data: string | Uint8Array, encoding: "hex") => string) | undefined =
+  typeof crypto.hash === "function" ? crypto.hash : undefined;
 
 /** ISO 8601 basic format, as in X-Amz-Date: 20150830T123600Z. */
 export function formatAmzDate(d: Date): string {

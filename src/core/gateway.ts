@@ -147,7 +147,7 @@ export class Gateway {
           await this.authorization.authorize(ctx, service, protocol, opName, formUpload.input);
           const response = await formUpload.run(ctx);
           status = response.status;
-          await this.decorate(routed, hookWire, response, requestId);
+          if (routed.service.definition.decorateResponse) await this.decorate(routed, hookWire, response, requestId);
           await send(res, response, wire.method, requestId, service.name);
           return;
         }
@@ -195,7 +195,8 @@ export class Gateway {
       const input = codec.parseInput(model, op, opWire);
       inputForAudit = input;
       validateInput(model, op, input, protocol);
-      await this.authorization.authorize(ctx, service, protocol, op.name, input);
+      const authorizing = this.authorization.authorize(ctx, service, protocol, op.name, input);
+      if (authorizing) await authorizing;
 
       const handler = service.definition.handlers[op.name];
       if (!handler) {
@@ -207,7 +208,7 @@ export class Gateway {
       const output = ((await handler(ctx, input)) ?? {}) as Record<string, unknown>;
       const response = codec.serializeOutput(model, op, output, { requestId, method: wire.method });
       status = response.status;
-      await this.decorate(routed, hookWire, response, requestId);
+      if (service.definition.decorateResponse) await this.decorate(routed, hookWire, response, requestId);
       await send(res, response, wire.method, requestId, service.name);
     } catch (err) {
       const wireError = toWireError(err, this.runtime);
@@ -697,6 +698,19 @@ function renderError(
   };
 }
 
+/** The current time as an HTTP Date header, computed at most once per second of the wall clock. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateCache.second) {
+    dateCache.second = second;
+    dateCache.text = new Date(second * 1000).toUTCString();
+  }
+  return dateCache.text;
+}
+
+const dateCache = { second: -1, text: "" };
+
 function send(
   res: ServerResponse,
   response: WireResponse,
@@ -705,6 +719,8 @@ function send(
   service: string | undefined,
 ): Promise<void> {
   const headers = response.headers;
+  // Node would add Date itself, from a cache it resets with a timer every second.
+  if (headers["date"] === undefined && headers["Date"] === undefined) headers["date"] = httpDate();
   if (service === "s3") {
     headers["x-amz-request-id"] ??= requestId.replace(/-/g, "").slice(0, 16).toUpperCase();
     headers["x-amz-id-2"] ??= randomBytes(24).toString("base64");

@@ -46,6 +46,31 @@ function checks(model: ServiceModel, shape: Shape): boolean {
 
 const checked = new WeakMap<ServiceModel, Map<Shape, boolean>>();
 
+interface Descent {
+  name: string;
+  /** The member's name as paths write it. */
+  pathName: string;
+  shape: Shape;
+}
+
+/** The members of a structure whose values `walk` must enter (see `checks`), memoized. */
+function descents(model: ServiceModel, shape: Shape): Descent[] {
+  let memo = descentsOf.get(model);
+  if (!memo) descentsOf.set(model, (memo = new Map()));
+  let list = memo.get(shape);
+  if (!list) {
+    list = [];
+    for (const [name, ref] of Object.entries(shape.members ?? {})) {
+      const member = model.shapes[ref.shape];
+      if (member && checks(model, member)) list.push({ name, pathName: lowerFirst(name), shape: member });
+    }
+    memo.set(shape, list);
+  }
+  return list;
+}
+
+const descentsOf = new WeakMap<ServiceModel, Map<Shape, Descent[]>>();
+
 /** The search behind `checks`: the shapes `walk` would visit, each once. */
 function reachesRequired(model: ServiceModel, shape: Shape | undefined, seen: Set<Shape>): boolean {
   if (!shape || seen.has(shape)) return false;
@@ -74,11 +99,9 @@ function walk(model: ServiceModel, shape: Shape | undefined, value: unknown, pat
     for (const name of shape.required ?? []) {
       if (obj[name] === undefined || obj[name] === null) out.push(path + lowerFirst(name));
     }
-    for (const [name, ref] of Object.entries(shape.members ?? {})) {
-      const v = obj[name];
-      if (v === undefined || v === null) continue;
-      const member = model.shapes[ref.shape];
-      if (member && checks(model, member)) walk(model, member, v, `${path}${lowerFirst(name)}.`, out, depth + 1);
+    for (const m of descents(model, shape)) {
+      const v = obj[m.name];
+      if (v !== undefined && v !== null) walk(model, m.shape, v, `${path}${m.pathName}.`, out, depth + 1);
     }
   } else if (shape.type === "list" && Array.isArray(value) && shape.member) {
     const member = model.shapes[shape.member.shape];
