@@ -30,16 +30,20 @@ if (typeof window !== "undefined") {
   });
 }
 
-/** The current path, split into segments; re-renders on navigation. */
+/**
+ * The current path, split into segments; re-renders on every navigation, including one that
+ * changes only the query string (so `useQuery` sees it).
+ */
 export function usePath(): string[] {
-  const [path, setPath] = useState(currentPath);
+  const [, setVersion] = useState(0);
   useEffect(() => {
-    const l = () => setPath(currentPath());
+    const l = () => setVersion((v) => v + 1);
     listeners.add(l);
     return () => {
       listeners.delete(l);
     };
   }, []);
+  const path = currentPath();
   return path ? path.split("/") : [];
 }
 
