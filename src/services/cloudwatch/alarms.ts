@@ -72,10 +72,12 @@ export const alarmsTable = (env: Pick<AlarmEnv, "metadata" | "scope">) => env.me
 export const historyTable = (env: Pick<AlarmEnv, "metadata" | "scope">) => env.metadata.table<HistoryRecord>(env.scope, "alarm-history");
 
 let historySeq = 0;
-export async function addHistory(env: AlarmEnv, item: HistoryRecord): Promise<void> {
-  const ms = Date.parse(item.Timestamp);
+function historyKey(item: HistoryRecord): string {
   historySeq = (historySeq + 1) % 1_000_000;
-  await historyTable(env).put(`${String(ms).padStart(15, "0")}\u0001${item.AlarmName}\u0001${String(historySeq).padStart(6, "0")}`, item);
+  return `${String(Date.parse(item.Timestamp)).padStart(15, "0")}\u0001${item.AlarmName}\u0001${String(historySeq).padStart(6, "0")}`;
+}
+export async function addHistory(env: AlarmEnv, item: HistoryRecord): Promise<void> {
+  await historyTable(env).put(historyKey(item), item);
 }
 
 const REGION_NAMES: Record<string, string> = {
@@ -522,18 +524,30 @@ export async function transition(env: AlarmEnv, a: AlarmRecord, ev: Evaluation, 
       delete next.ActionsSuppressedReason;
     }
   }
-  await alarmsTable(env).put(a.AlarmName, next);
-  if (!changed) return;
-  const stateData: Record<string, unknown> = { stateValue: ev.state, stateReason: ev.reason };
-  if (ev.reasonData) stateData.stateReasonData = JSON.parse(ev.reasonData) as unknown;
-  await addHistory(env, {
-    AlarmName: a.AlarmName,
-    AlarmType: a.type,
-    Timestamp: nowIso,
-    HistoryItemType: "StateUpdate",
-    HistorySummary: `Alarm updated from ${oldState} to ${ev.state}`,
-    HistoryData: JSON.stringify({ version: "1.0", oldState: { stateValue: oldState, stateReason: oldReason }, newState: stateData }),
+  let history: HistoryRecord | undefined;
+  if (changed) {
+    const stateData: Record<string, unknown> = { stateValue: ev.state, stateReason: ev.reason };
+    if (ev.reasonData) stateData.stateReasonData = JSON.parse(ev.reasonData) as unknown;
+    history = {
+      AlarmName: a.AlarmName,
+      AlarmType: a.type,
+      Timestamp: nowIso,
+      HistoryItemType: "StateUpdate",
+      HistorySummary: `Alarm updated from ${oldState} to ${ev.state}`,
+      HistoryData: JSON.stringify({ version: "1.0", oldState: { stateValue: oldState, stateReason: oldReason }, newState: stateData }),
+    };
+  }
+  // State and history in one transaction: one commit (shared with the rest of the evaluation
+  // slice's alarms) instead of two in a row.
+  const written = await env.metadata.transaction(async (tx) => {
+    const alarms = tx.table<AlarmRecord>(env.scope, "alarms");
+    const cur = await alarms.get(a.AlarmName);
+    if (!cur || cur.AlarmConfigurationUpdatedTimestamp !== a.AlarmConfigurationUpdatedTimestamp) return false;
+    await alarms.put(a.AlarmName, next);
+    if (history) await tx.table<HistoryRecord>(env.scope, "alarm-history").put(historyKey(history), history);
+    return true;
   });
+  if (!written || !changed) return;
   if (next.ActionsEnabled && !isSuppressed) for (const arn of actionsFor(next, ev.state)) await runAction(env, next, arn, oldState, nowIso);
   if (depth < 5) await reevaluateParents(env, a.AlarmName, depth + 1);
 }
