@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { GetBucketTaggingCommand, GetBucketVersioningCommand, GetPublicAccessBlockCommand, CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Nimbus } from "../src/index.js";
+import { AttachUserPolicyCommand, CreateLoginProfileCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { sdkConfig } from "./helpers.js";
-import { consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, startConsoleNimbus } from "./console-harness.js";
+import { consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, signInUser, startConsoleNimbus } from "./console-harness.js";
 
 let n: Nimbus;
 let browser: Browser;
@@ -135,6 +136,34 @@ describe("console S3 bucket settings", () => {
   });
 });
 
+describe("console S3 under IAM", () => {
+  it("shows a read-only user the buckets and an access-denied message on create", { timeout: 120_000 }, async () => {
+    const iam = new IAMClient(sdkConfig(n));
+    const s3 = new S3Client({ ...sdkConfig(n), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "readable-bucket" }));
+    await iam.send(new CreateUserCommand({ UserName: "reader" }));
+    await iam.send(new CreateLoginProfileCommand({ UserName: "reader", Password: "Reader-Pass-123" }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" }));
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    try {
+      await signInUser(page, n, "000000000000", "reader", "Reader-Pass-123");
+      await page.getByRole("heading", { name: "Console home" }).waitFor();
+      await page.goto(consoleUrl(n, "s3"));
+      await page.getByRole("link", { name: "readable-bucket" }).waitFor();
+      await page.goto(consoleUrl(n, "s3/create-bucket"));
+      await page.getByLabel("Bucket name").fill("not-allowed-bucket");
+      await page.getByRole("button", { name: "Create bucket" }).click();
+      await page.getByRole("alert").filter({ hasText: "Access denied" }).waitFor();
+      await screenshot(page, "s3-create-denied");
+    } catch (e) {
+      await screenshot(page, "s3-iam-failure");
+      throw e;
+    }
+    await ctx.close();
+  });
+});
+
 const BUCKET = "console-test-bucket";
 const size = 20 * 1024 * 1024;
 
@@ -223,14 +252,14 @@ async function run(page: Page): Promise<void> {
   await page.getByRole("dialog").getByRole("button", { name: "Close", exact: true }).first().click();
 
   // A phone-sized view of the objects page: no horizontal page scroll.
-  const mobile = await newContext(browser, { mobile: true });
-  const phone = await mobile.newPage();
-  await signInRoot(phone, n);
-  await phone.goto(consoleUrl(n, `s3/buckets/${BUCKET}?prefix=docs%2F`));
-  await phone.getByRole("link", { name: "big.bin" }).waitFor();
-  expect(await phone.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
-  await screenshot(phone, "s3-objects-390");
-  await mobile.close();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(consoleUrl(n, `s3/buckets/${BUCKET}?prefix=docs%2F`));
+  await page.getByRole("link", { name: "big.bin" }).waitFor();
+  expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+  await screenshot(page, "s3-objects-390");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole("link", { name: "big.bin" }).click();
+  await page.getByRole("heading", { name: "big.bin" }).waitFor();
 
   // Delete the object from its page (multi-select delete is used below for the folder).
   await page.getByRole("button", { name: "Delete", exact: true }).click();
