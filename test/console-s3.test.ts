@@ -241,6 +241,8 @@ async function run(page: Page): Promise<void> {
   await page.getByRole("heading", { name: "big.bin" }).waitFor();
   await page.getByText(`${size.toLocaleString("en-US")} bytes`).waitFor();
   await page.getByText("SSE-S3 (AES256)").waitFor();
+  await page.getByRole("heading", { name: "Versions" }).waitFor();
+  await screenshot(page, "s3-object");
   await page.getByRole("button", { name: "Share with a presigned URL" }).click();
   await page.getByLabel("Time interval until the presigned URL expires").selectOption("300");
   await page.getByRole("button", { name: "Create presigned URL" }).click();
@@ -287,6 +289,8 @@ async function run(page: Page): Promise<void> {
   await page.getByLabel('To confirm, type "permanently delete"').fill("permanently delete");
   await page.getByRole("dialog").getByRole("button", { name: "Empty", exact: true }).click();
   await page.getByText(/Emptied bucket/).waitFor();
+  await page.getByText("Bucket and objects not public").waitFor();
+  await screenshot(page, "s3-buckets");
   await page.getByRole("button", { name: "Delete", exact: true }).click();
   await page.getByLabel(`To confirm, type "${BUCKET}"`).fill(BUCKET);
   await page.getByRole("button", { name: "Delete bucket" }).click();
