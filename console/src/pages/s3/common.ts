@@ -3,9 +3,8 @@
  * "this configuration is not set" errors S3 answers with for absent bucket settings.
  */
 import { GetBucketLocationCommand, S3Client } from "@aws-sdk/client-s3";
-import { useEffect, useMemo, useState } from "react";
 import { client, getRegion } from "../../aws.ts";
-import { usePath } from "../../router.tsx";
+import { useQuery } from "../../router.tsx";
 
 /** S3's list of buckets is global; calls about one bucket go to its region. */
 export function s3(region: string = getRegion()): S3Client {
@@ -91,36 +90,7 @@ export function baseName(key: string): string {
 
 export const STORAGE_CLASSES = ["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY"];
 
-// The router re-renders on path changes only; these pages keep state in the query (?prefix=,
-// ?tab=, ?key=), so they also follow pushState/replaceState/popstate themselves.
-const SEARCH_EVENT = "nimbus:s3-location";
-let patched = false;
-function patchHistory(): void {
-  if (patched || typeof history === "undefined") return;
-  patched = true;
-  for (const m of ["pushState", "replaceState"] as const) {
-    const original = history[m];
-    history[m] = function (this: History, ...args: Parameters<History["pushState"]>) {
-      original.apply(this, args);
-      window.dispatchEvent(new Event(SEARCH_EVENT));
-    };
-  }
-}
-
-/** The current query string, re-rendering when only the query changes. */
+/** The current query string (?prefix=, ?tab=, ?key=); re-renders on navigation. */
 export function useSearch(): URLSearchParams {
-  usePath();
-  const [search, setSearch] = useState(() => location.search);
-  useEffect(() => {
-    patchHistory();
-    const update = () => setSearch(location.search);
-    window.addEventListener(SEARCH_EVENT, update);
-    window.addEventListener("popstate", update);
-    update();
-    return () => {
-      window.removeEventListener(SEARCH_EVENT, update);
-      window.removeEventListener("popstate", update);
-    };
-  }, []);
-  return useMemo(() => new URLSearchParams(search), [search]);
+  return useQuery();
 }
