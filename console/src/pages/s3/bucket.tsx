@@ -27,8 +27,7 @@ export function BucketPage({ bucket }: { bucket: string }) {
   return (
     <>
       <PageHeader title={bucket} description={tab === "objects" && prefix ? `Folder ${prefix}` : undefined} />
-      {/* On white: the shared tab colours are under 4.5:1 against the page background. */}
-      <div style={{ background: "#fff", borderRadius: 12, padding: "0 12px", overflowX: "auto" }}>
+      <div style={{ overflowX: "auto" }}>
         <Tabs tabs={TABS} active={tab} onChange={(t) => navigate(bucketPath(bucket, { tab: t, prefix: t === "objects" ? prefix : undefined }), { replace: true })} />
       </div>
       <div role="tabpanel" aria-labelledby={`tab-${tab}`} style={{ paddingTop: 12 }}>
