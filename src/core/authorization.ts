@@ -91,6 +91,8 @@ function denialMessage(ctx: RequestContext, action: string, resource: string, ex
   return `User: ${who} is not authorized to perform: ${action}${on} ${why}`;
 }
 
+const NO_FACTS: AuthorizationFacts = Object.freeze({});
+
 export class Authorization {
   constructor(private readonly runtime: Runtime) {}
 
@@ -120,26 +122,42 @@ export class Authorization {
     // Without facts the resource is "*" in the caller's account, which root in that account may
     // always act on (see decide).
     if (!factsFn && p.type === "root" && p.account === ctx.account) return undefined;
-    return this.decide(ctx, service, protocol, operation, input);
+    const facts = factsFn ? factsFn(ctx, input) : NO_FACTS;
+    if (typeof (facts as Partial<PromiseLike<AuthorizationFacts>>).then === "function") {
+      return Promise.resolve(facts).then((f) => this.decide(ctx, service, protocol, operation, f));
+    }
+    return this.decide(ctx, service, protocol, operation, facts as AuthorizationFacts);
   }
 
-  private async decide(
+  /** The decision once the facts are known; undefined when root in its own account passes. */
+  private decide(
     ctx: RequestContext,
     service: LoadedService,
     protocol: ProtocolName,
     operation: string,
-    input: Record<string, unknown>,
-  ): Promise<void> {
+    facts: AuthorizationFacts,
+  ): Promise<void> | undefined {
     const def = service.definition;
     const p = ctx.principal;
-    const factsFn = def.authorization?.[operation];
-    const facts: AuthorizationFacts = factsFn ? await factsFn(ctx, input) : {};
     const resourceAccount = facts.resourceAccount ?? ctx.account;
     const ownRoot = p.type === "root" && p.account === resourceAccount;
     // Root may do anything in its own account, except what a resource policy explicitly denies
     // (and some operations, like S3's bucket-policy ones, stay open to root even then).
-    if (ownRoot && (!def.resourcePolicy || def.rootAlwaysAllowed?.includes(operation) || !this.runtime.decider)) return;
+    if (ownRoot && (!def.resourcePolicy || def.rootAlwaysAllowed?.includes(operation) || !this.runtime.decider)) return undefined;
+    return this.evaluate(ctx, service, protocol, facts, resourceAccount, ownRoot, operation);
+  }
 
+  private async evaluate(
+    ctx: RequestContext,
+    service: LoadedService,
+    protocol: ProtocolName,
+    facts: AuthorizationFacts,
+    resourceAccount: string,
+    ownRoot: boolean,
+    operation: string,
+  ): Promise<void> {
+    const def = service.definition;
+    const p = ctx.principal;
     const decider = this.runtime.decider;
     const action = facts.action ?? `${def.iamPrefix ?? service.signingName}:${operation}`;
     const resources = facts.resources?.length ? facts.resources : ["*"];

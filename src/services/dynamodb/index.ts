@@ -13,7 +13,7 @@ import { backupHandlers, startPitrCapture } from "./backups.js";
 import { globalTableHandlers, startReplication } from "./global-tables.js";
 import { enableStaleReads } from "./stale-reads.js";
 import { tableArn, tableNameOf } from "./table-operations.js";
-import { getTableCached, hashKeyOf, suspendTableCache } from "./table-store.js";
+import { getTableCached, hashKeyOf, peekTableCached, suspendTableCache, type TableRecord } from "./table-store.js";
 
 type In = Record<string, unknown>;
 
@@ -22,16 +22,46 @@ const onTable = (ctx: RequestContext, input: In): AuthorizationFacts => ({
   resources: [tableArn(ctx, tableNameOf(input.TableName))],
 });
 
-/** Reads and writes of one table or index, with dynamodb:LeadingKeys / Attributes / Select / ReturnValues. */
-const onItems = async (ctx: RequestContext, input: In): Promise<AuthorizationFacts> => {
+/**
+ * Reads and writes of one table or index, with dynamodb:LeadingKeys / Attributes / Select /
+ * ReturnValues. Answered without a promise when the table's description is cached, and the
+ * condition keys are worked out only if the policy engine reads them (root in its own account
+ * never gets that far).
+ */
+const onItems = (ctx: RequestContext, input: In): AuthorizationFacts | Promise<AuthorizationFacts> => {
   const name = tableNameOf(input.TableName);
   const arn = tableArn(ctx, name);
   const resources = [typeof input.IndexName === "string" ? `${arn}/index/${input.IndexName}` : arn];
-  const context: Record<string, string | string[]> = {};
   const key = (input.Key ?? input.Item) as Record<string, Record<string, unknown> | undefined> | undefined;
-  if (key && typeof key === "object") {
-    // dynamodb:LeadingKeys is the partition key's value: the table's schema says which attribute.
-    const table = await getTableCached(ctx.storage.metadata, ctx.scope, name);
+  if (!key || typeof key !== "object") return itemFacts(resources, input, undefined, undefined);
+  // dynamodb:LeadingKeys is the partition key's value: the table's schema says which attribute.
+  const cached = peekTableCached(ctx.storage.metadata, ctx.scope, name);
+  if (cached !== undefined) return itemFacts(resources, input, key, cached ?? undefined);
+  return getTableCached(ctx.storage.metadata, ctx.scope, name).then((table) => itemFacts(resources, input, key, table));
+};
+
+function itemFacts(
+  resources: string[],
+  input: In,
+  key: Record<string, Record<string, unknown> | undefined> | undefined,
+  table: TableRecord | undefined,
+): AuthorizationFacts {
+  let context: Record<string, string | string[]> | undefined;
+  return {
+    resources,
+    get context() {
+      return (context ??= itemContext(input, key, table));
+    },
+  };
+}
+
+function itemContext(
+  input: In,
+  key: Record<string, Record<string, unknown> | undefined> | undefined,
+  table: TableRecord | undefined,
+): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {};
+  if (key) {
     const hash = table ? hashKeyOf(table.KeySchema) : undefined;
     const v = hash ? key[hash] : undefined;
     const leading = v ? (v.S ?? v.N ?? (Buffer.isBuffer(v.B) ? v.B.toString("base64") : undefined)) : undefined;
@@ -41,8 +71,8 @@ const onItems = async (ctx: RequestContext, input: In): Promise<AuthorizationFac
   else if (Array.isArray(input.AttributesToGet)) context["dynamodb:Attributes"] = input.AttributesToGet as string[];
   if (typeof input.Select === "string") context["dynamodb:Select"] = input.Select;
   if (typeof input.ReturnValues === "string") context["dynamodb:ReturnValues"] = input.ReturnValues;
-  return { resources, context };
-};
+  return context;
+}
 
 /** Batches and transactions: every table they name. */
 const onTables = (ctx: RequestContext, input: In): AuthorizationFacts => {

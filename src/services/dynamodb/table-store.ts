@@ -200,6 +200,13 @@ export async function getTableCached(metadata: MetadataStore, scope: Scope, name
   return table;
 }
 
+/** The cached description when there is one (null: cached as absent), without reading the store. */
+export function peekTableCached(metadata: MetadataStore, scope: Scope, name: string): TableRecord | null | undefined {
+  const cache = tableCaches.get(metadata);
+  if (!cache || cache.generation !== tableGeneration) return undefined;
+  return cache.entries.get(scope.account + "\u0000" + scope.region + "\u0000" + name);
+}
+
 async function changingTables<T>(change: () => Promise<T>): Promise<T> {
   invalidateTableCache();
   try {
