@@ -57,7 +57,11 @@ export function auditSink(metadata: MetadataStore, logger: Logger): (r: AuditRec
   const recorder = recorderFor(metadata, logger);
   return (r) => {
     if (!r.service || !r.operation || !r.accountId) return;
-    if (isDataEvent(r.service, r.operation) && !selectsDataEvent(dataTrails.get(metadata)?.get(r.accountId), r.service, r.parameters, isReadOnly(r.operation))) return;
+    if (isDataEvent(r.service, r.operation)) {
+      // Most accounts have no data-event trail: decide that before the (redacted) parameters are built.
+      const trails = dataTrails.get(metadata)?.get(r.accountId);
+      if (!trails || !selectsDataEvent(trails, r.service, r.parameters, isReadOnly(r.operation))) return;
+    }
     const region = GLOBAL_SERVICES.has(r.service) ? "us-east-1" : (r.region ?? "us-east-1");
     const stored = toCloudTrail(r, region);
     recorder.add(r.accountId, { ...stored, region, ms: Date.parse(r.time) });
