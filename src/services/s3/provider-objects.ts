@@ -525,7 +525,10 @@ async function storeBody(
   if (opts.expectedSize !== undefined && opts.expectedSize <= SMALL_BODY) {
     return storeSmallBody(ctx, await readSmallBody(body, opts.expectedSize), spec, opts, seal);
   }
-  const hasher = new UploadChecksumStream(spec, opts);
+  // Encrypted bodies get their MD5 from the sealer (it is the ETag): Content-MD5 is compared with
+  // that one after the store, instead of hashing every byte twice.
+  const md5FromSealer = seal !== undefined && spec.md5 !== undefined;
+  const hasher = new UploadChecksumStream(md5FromSealer ? { ...spec, md5: undefined } : spec, opts);
   // The blob store reports the stream's failure through put()'s promise; this listener keeps a
   // failure that lands after the store stopped reading (a late checksum verdict) from surfacing
   // as an uncaught 'error' event, which would take the whole process down.
@@ -550,6 +553,10 @@ async function storeBody(
   if (!hasher.result || (sealer && sealer.md5Hex === undefined)) {
     objectStore(ctx).deleteBlobs([info.id]);
     throw new ServiceError(S3ObjectErrors.IncompleteBody);
+  }
+  if (md5FromSealer && sealer!.md5Hex !== spec.md5!.toString("hex")) {
+    objectStore(ctx).deleteBlobs([info.id]);
+    throw new ServiceError(S3ObjectErrors.BadDigest, undefined, { ExpectedDigest: spec.md5!.toString("hex") });
   }
   return { info, checksum: hasher.result.checksum, md5: sealer ? sealer.md5Hex! : info.md5, size: hasher.result.size };
 }
