@@ -739,7 +739,8 @@ function send(
       pipeline(body, res, (err) => (err ? reject(err) : resolve()));
       return;
     }
-    if (body !== undefined && headers["content-length"] === undefined) {
+    // Bindings may name it Content-Length: one header either way.
+    if (body !== undefined && headers["content-length"] === undefined && headers["Content-Length"] === undefined) {
       headers["content-length"] = String(Buffer.byteLength(body));
     }
     res.writeHead(response.status, headers);
