@@ -56,6 +56,8 @@ describe("console: CloudWatch dashboards and overview", () => {
     await page.getByLabel("Dashboard body").fill(JSON.stringify({ widgets: [{ type: "text", properties: { markdown: "Nothing to see" } }] }));
     await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
     await page.getByText("Nothing to see").waitFor();
+    // The old widgets go once the saved body is re-read (wait for that state, not a moment).
+    await page.getByText("Runbook: restart the worker").waitFor({ state: "detached" });
     expect(await page.getByText("Runbook: restart the worker").count()).toBe(0);
 
     await page.getByRole("button", { name: "Delete" }).click();
