@@ -23,14 +23,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { IdentityStore } from "../core/identity.js";
-import { AccountError, newAccessKeyId, newSecretAccessKey, type AccountStore } from "../core/accounts.js";
+import { AccountError, type AccountStore } from "../core/accounts.js";
+import { putTemporaryCredentials } from "../services/sts/credentials.js";
 import { GLOBAL_REGION } from "../core/regions.js";
 import type { MetadataStore, Scope } from "../storage/types.js";
 import type { Principal } from "../core/service.js";
 import { IamDb, accountScope, nameKey, type UserRecord } from "../services/iam/store.js";
 import { checkPassword, hashPassword, passwordMatches, reusesPassword } from "../services/iam/password-policy.js";
 import { deactivateRootMfa, enableRootMfa, signInMfaDevice, verifyTotp } from "../services/iam/mfa.js";
-import { checkRootPassword, rootPasswordProblem, setRootPassword } from "./passwords.js";
+import { checkRootPassword, generatePassword, hasRootPassword, rootPasswordProblem, setRootPassword } from "./passwords.js";
 import { StaticFiles, consoleRoot } from "./static.js";
 
 export const CONSOLE_PREFIX = "/_nimbus/console";
@@ -424,17 +425,15 @@ export class ConsoleServer {
 
   /** Temporary credentials for the session's principal (with its MFA state for conditions). */
   private async issue(s: SessionRecord, nowMs: number): Promise<NonNullable<SessionRecord["credentials"]>> {
-    const accessKeyId = newAccessKeyId("ASIA");
-    const secretAccessKey = newSecretAccessKey();
-    const sessionToken = `IQoJ${randomBytes(120).toString("base64")}`;
-    const expiration = new Date(Math.min(nowMs + CREDENTIAL_SECONDS * 1000, Date.parse(s.expires))).toISOString();
     const session = { issued: new Date(nowMs).toISOString(), ...(s.mfaAt ? { mfaAuthenticated: true, mfaAuthTime: s.mfaAt } : {}) };
+    // The key id is filled in by putTemporaryCredentials.
     const principal: Exclude<Principal, { type: "anonymous" }> =
       s.kind === "root"
-        ? { type: "root", account: s.account, arn: s.arn, userId: s.account, accessKeyId, session }
-        : { type: "user", account: s.account, arn: s.arn, userId: s.userId, userName: s.userName!, accessKeyId, session };
-    await this.deps.identity.put({ accessKeyId, secretAccessKey, sessionToken, expiration, status: "Active", principal });
-    return { accessKeyId, secretAccessKey, sessionToken, expiration };
+        ? { type: "root", account: s.account, arn: s.arn, userId: s.account, accessKeyId: "", session }
+        : { type: "user", account: s.account, arn: s.arn, userId: s.userId, userName: s.userName!, accessKeyId: "", session };
+    const expiration = new Date(Math.min(nowMs + CREDENTIAL_SECONDS * 1000, Date.parse(s.expires)));
+    const c = await putTemporaryCredentials(this.deps.identity, principal, expiration);
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration.toISOString() };
   }
 }
 
@@ -444,7 +443,6 @@ export class ConsoleServer {
  * set, one is generated and returned so the caller prints it once.
  */
 export async function ensureRootPassword(metadata: MetadataStore, account: string, given: string | undefined, now: Date): Promise<string | undefined> {
-  const { hasRootPassword, generatePassword } = await import("./passwords.js");
   if (given !== undefined) {
     const problem = rootPasswordProblem(given);
     if (problem) throw new Error(`root password: ${problem}`);

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { RequestContext, Principal } from "../../core/service.js";
 import { newAccessKeyId, newSecretAccessKey } from "../../core/accounts.js";
+import type { IdentityStore } from "../../core/identity.js";
 
 export interface IssuedCredentials {
   AccessKeyId: string;
@@ -20,12 +21,23 @@ export async function issueCredentials(
   principal: Exclude<Principal, { type: "anonymous" }>,
   durationSeconds: number,
 ): Promise<IssuedCredentials> {
+  return putTemporaryCredentials(ctx.identity, principal, new Date(ctx.clock.nowMs() + durationSeconds * 1000));
+}
+
+/**
+ * Write a new temporary credential (ASIA key, secret, session token) for `principal` that the
+ * gateway accepts until `expiration`; also used by the console for its sessions.
+ */
+export async function putTemporaryCredentials(
+  identity: IdentityStore,
+  principal: Exclude<Principal, { type: "anonymous" }>,
+  expiration: Date,
+): Promise<IssuedCredentials> {
   const accessKeyId = newAccessKeyId("ASIA");
   const secretAccessKey = newSecretAccessKey();
   // Opaque, long, and unguessable, as AWS session tokens are.
   const sessionToken = `IQoJ${randomBytes(120).toString("base64")}`;
-  const expiration = new Date(ctx.clock.nowMs() + durationSeconds * 1000);
-  await ctx.identity.put({
+  await identity.put({
     accessKeyId,
     secretAccessKey,
     sessionToken,
