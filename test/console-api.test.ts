@@ -12,6 +12,8 @@ import { HOTP, Secret } from "otpauth";
 import { IAMClient, UpdateAccountPasswordPolicyCommand, CreateUserCommand, CreateLoginProfileCommand, AttachUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand, CreateAccountAliasCommand, GetAccountSummaryCommand, ListMFADevicesCommand } from "@aws-sdk/client-iam";
 import { S3Client, CreateBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
+import { networkInterfaces } from "node:os";
 import { startNimbus, type Nimbus } from "../src/index.js";
 import { sdkConfig, startTestNimbus } from "./helpers.js";
 
@@ -31,8 +33,9 @@ afterAll(async () => {
 class Browser {
   cookie = "";
   csrf = "";
+  constructor(readonly base = n.endpoint) {}
   async call(route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`${n.endpoint}/_nimbus/console/api/${route}`, {
+    const res = await fetch(`${this.base}/_nimbus/console/api/${route}`, {
       method: body === undefined ? "GET" : "POST",
       headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(this.cookie ? { cookie: this.cookie } : {}), ...(this.csrf ? { "x-nimbus-csrf": this.csrf } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -140,6 +143,62 @@ describe("console sign-in", () => {
     await b.call("signin", { type: "root", email: "root@nimbus.local", password: ROOT_PASSWORD });
     b.csrf = "forged";
     expect((await b.call("signout", {})).status).toBe(403);
+  });
+});
+
+describe("the SES mailbox is per account", () => {
+  const send = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, subject: string) =>
+    new SESClient({ ...sdkConfig(n), credentials }).send(
+      new SendEmailCommand({ Source: "success@simulator.amazonses.com", Destination: { ToAddresses: ["success@simulator.amazonses.com"] }, Message: { Subject: { Data: subject }, Body: { Text: { Data: "hello" } } } }),
+    );
+  const subjects = (list: unknown) => (list as { subject: string }[]).map((m) => m.subject).filter((s) => s.startsWith("mailbox-"));
+
+  it("shows each signed-in account its own mail only; the all-accounts route is loopback-only", async () => {
+    // A second account, made by sign-up, as a class shares one Nimbus.
+    const signup = await new Browser().call("signup", { email: "student@nimbus.local", name: "student", password: "Student-Root-Pass-1" });
+    expect(signup.status).toBe(201);
+    const other = String(signup.json.accountId);
+    const root = new Browser();
+    expect((await root.call("signin", { type: "root", email: "root@nimbus.local", password: ROOT_PASSWORD })).json.stage).toBe("active");
+    const student = new Browser();
+    expect((await student.call("signin", { type: "root", email: "student@nimbus.local", password: "Student-Root-Pass-1" })).json.stage).toBe("active");
+
+    await send(n.credentials, "mailbox-default");
+    await send(await student.credentials(), "mailbox-student");
+
+    expect(subjects((await root.call("ses/messages")).json)).toEqual(["mailbox-default"]);
+    expect(subjects((await student.call("ses/messages")).json)).toEqual(["mailbox-student"]);
+    // Without a session, or without its CSRF token, nothing.
+    expect((await new Browser().call("ses/messages")).status).toBe(401);
+    const noCsrf = new Browser();
+    noCsrf.cookie = student.cookie;
+    expect((await noCsrf.call("ses/messages")).status).toBe(403);
+
+    // The machine's own route holds every account's mail, and filters by account.
+    const all = async (q = "") => subjects(await (await fetch(`${n.endpoint}/_nimbus/ses/messages${q}`)).json());
+    expect(await all()).toEqual(["mailbox-default", "mailbox-student"]);
+    expect(await all(`?account=${other}`)).toEqual(["mailbox-student"]);
+  });
+
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+  it.skipIf(!external)("refuses the all-accounts mailbox and SMS log to clients off loopback", async () => {
+    const open = await startTestNimbus({ host: "0.0.0.0", rootPassword: ROOT_PASSWORD });
+    try {
+      const base = `http://${external}:${new URL(open.endpoint).port}`;
+      expect((await fetch(`${base}/_nimbus/ses/messages`)).status).toBe(403);
+      expect((await fetch(`${base}/_nimbus/sns/sms`)).status).toBe(403);
+      expect((await fetch(`${open.endpoint}/_nimbus/ses/messages`)).status).toBe(200);
+      // A console session off loopback still reads its account's mail.
+      const b = new Browser(base);
+      expect((await b.call("signin", { type: "root", email: "root@nimbus.local", password: ROOT_PASSWORD })).json.stage).toBe("active");
+      const r = await b.call("ses/messages");
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual([]);
+    } finally {
+      await open.stop();
+    }
   });
 });
 

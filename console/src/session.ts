@@ -83,6 +83,21 @@ export async function post<T = Record<string, unknown>>(route: string, body: unk
   return data as T;
 }
 
+/** GET a console endpoint that needs the signed-in session; throws ConsoleApiError with the server's message. */
+export async function get<T>(route: string): Promise<T> {
+  const res = await fetch(`${BASE}api/${route}`, {
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: csrf ? { "x-nimbus-csrf": csrf } : {},
+  });
+  const data = (await res.json().catch(() => ({}))) as unknown;
+  if (!res.ok) {
+    const d = (data ?? {}) as Record<string, unknown>;
+    throw new ConsoleApiError(res.status, String(d.error ?? res.status), String(d.message ?? res.statusText));
+  }
+  return data as T;
+}
+
 export async function signOut(): Promise<void> {
   await post("signout").catch(() => undefined);
   csrf = undefined;

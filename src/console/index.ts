@@ -33,6 +33,7 @@ import { checkPassword, hashPassword, passwordMatches, reusesPassword } from "..
 import { deactivateRootMfa, enableRootMfa, signInMfaDevice, verifyTotp } from "../services/iam/mfa.js";
 import { checkRootPassword, generatePassword, hasRootPassword, rootPasswordProblem, setRootPassword } from "./passwords.js";
 import { StaticFiles, consoleRoot } from "./static.js";
+import { allMailbox } from "../services/ses/sending.js";
 
 export const CONSOLE_PREFIX = "/_nimbus/console";
 const COOKIE = "nimbus_console";
@@ -219,6 +220,12 @@ export class ConsoleServer {
     const method = req.method ?? "GET";
     const now = this.deps.clock.now();
     if (route === "session" && method === "GET") return this.sessionInfo(req, res);
+    if (route === "ses/messages" && method === "GET") {
+      // The SES mailbox of the signed-in account only (GET /_nimbus/ses/messages, which holds
+      // every account's mail, answers loopback clients only).
+      const { s } = await this.requireSession(req, ["active"]);
+      return this.json(res, 200, await allMailbox(this.deps.metadata, s.account));
+    }
     if (method !== "POST") throw new HttpError(405, "MethodNotAllowed", `No console endpoint ${method} ${route}.`);
 
     if (route === "signin") {

@@ -1,7 +1,8 @@
 /**
  * Amazon SES v1 (query API). Shares its state with SES v2 (./store.ts) and owns the Nimbus
- * mailbox routes: `GET /_nimbus/ses/messages[?recipient=]` lists every message SES (and SNS
- * email subscriptions) sent, `DELETE /_nimbus/ses/messages` empties it (loopback only).
+ * mailbox routes, loopback only: `GET /_nimbus/ses/messages[?recipient=&account=]` lists every
+ * message SES (and SNS email subscriptions) sent, `DELETE /_nimbus/ses/messages` empties it.
+ * Signed-in console users read their own account's mail at /_nimbus/console/api/ses/messages.
  */
 import { defineService, type RequestContext } from "../../core/service.js";
 import type { SesOperations } from "../../generated/ses.js";
@@ -49,8 +50,12 @@ export const ses = defineService<SesOperations>({
   async nimbusRoutes(req, runtime) {
     if (req.path !== "messages") return undefined;
     if (req.method === "GET") {
+      // Every account's mail: only for this machine. The console reads one account's mail
+      // through its own session-checked endpoint (/_nimbus/console/api/ses/messages).
+      if (!req.loopback) return { status: 403, json: { error: "Forbidden", message: "The mailbox answers loopback clients only; signed-in console users read their account's mail in the console." } };
       const recipient = req.query.get("recipient")?.toLowerCase();
-      let messages = await allMailbox(runtime.storage.metadata);
+      const account = req.query.get("account") ?? undefined;
+      let messages = await allMailbox(runtime.storage.metadata, account);
       if (recipient) messages = messages.filter((m) => [...m.to, ...m.cc, ...m.bcc].some((a) => bareAddress(a).toLowerCase() === recipient));
       return { status: 200, json: messages };
     }

@@ -258,10 +258,11 @@ export const verificationToken = () => randomBytes(32).toString("base64");
 /** Three DKIM CNAME tokens, 32 lowercase base32-ish characters each. */
 export const dkimTokens = () => [0, 1, 2].map(() => randomBytes(20).toString("hex").slice(0, 32));
 
-/** Messages in the mailbox of every account and region, oldest first. */
-export async function allMailbox(metadata: MetadataStore): Promise<MailboxMessage[]> {
+/** Messages in the mailbox of every region of one account (or of every account), oldest first. */
+export async function allMailbox(metadata: MetadataStore, account?: string): Promise<MailboxMessage[]> {
   const out: MailboxMessage[] = [];
   for (const scope of await metadata.scopes("ses", "mailbox")) {
+    if (account !== undefined && scope.account !== account) continue;
     for (const e of await sesTables(metadata, scope).mailbox.list()) out.push(e.value);
   }
   return out.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));

@@ -142,9 +142,12 @@ export const sns = defineService<SnsOperations>({
     }
     if (req.path === "sms") {
       if (req.method === "GET") {
+        // Every account's messages: only for this machine.
+        if (!req.loopback) return { status: 403, json: { error: "Forbidden", message: "The SMS log answers loopback clients only." } };
         const phone = req.query.get("phoneNumber");
+        const account = req.query.get("account");
         const out: SmsRecord[] = [];
-        for (const scope of await metadata.scopes("sns", "sms")) for (const e of await snsTables(metadata, scope).sms.list()) out.push(e.value);
+        for (const scope of await metadata.scopes("sns", "sms")) if (!account || scope.account === account) for (const e of await snsTables(metadata, scope).sms.list()) out.push(e.value);
         out.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
         return { status: 200, json: phone ? out.filter((m) => m.phoneNumber === phone) : out };
       }

@@ -1,6 +1,6 @@
 /**
  * SES: verified identities (create, delete), a send-a-test-email form, and the mailbox of sent
- * messages (Nimbus keeps every message SES accepts: GET /_nimbus/ses/messages).
+ * messages (Nimbus keeps every message SES accepts; the console reads the signed-in account's).
  * Routes: ses, ses/identities, ses/send, ses/mailbox, ses/mailbox/<id>.
  */
 import { useState } from "react";

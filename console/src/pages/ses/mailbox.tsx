@@ -1,11 +1,11 @@
 /**
  * The mailbox: every message SES (and SNS email subscriptions) sent for this account, read from
- * Nimbus's GET /_nimbus/ses/messages. HTML bodies are shown in a sandboxed iframe (no scripts,
+ * the console's GET /_nimbus/console/api/ses/messages (the signed-in account's mail only). HTML bodies are shown in a sandboxed iframe (no scripts,
  * no same-origin access); text bodies as text.
  */
 import { useState } from "react";
 import { Link } from "../../router.tsx";
-import { sessionState } from "../../session.ts";
+import { get } from "../../session.ts";
 import { ErrorAlert, KeyValue, PageHeader, Panel, ResourceTable, Spinner, StatusBadge, Tabs, formatDate, useAsync, useBreadcrumbs } from "../../ui/index.ts";
 
 export interface MailMessage {
@@ -28,13 +28,9 @@ export interface MailMessage {
 
 class MailboxError extends Error {}
 
-/** This account's messages, newest first (the route holds every account's). */
+/** This account's messages, newest first (the server answers only the session's account). */
 async function fetchMailbox(): Promise<MailMessage[]> {
-  const res = await fetch("/_nimbus/ses/messages", { credentials: "same-origin", cache: "no-store" });
-  if (!res.ok) throw new MailboxError(`The mailbox answered ${res.status} ${res.statusText}.`);
-  const all = (await res.json()) as MailMessage[];
-  const account = sessionState().identity?.account;
-  return all.filter((m) => !account || m.account === account).reverse();
+  return (await get<MailMessage[]>("ses/messages")).reverse();
 }
 
 export function Mailbox() {
