@@ -22,7 +22,7 @@ import { DeliveryBus } from "./core/bus.js";
 import type { ServiceDefinition, ServiceRuntime } from "./core/service.js";
 import { SERVICES } from "./services/index.js";
 import { VERSION } from "./version.js";
-import { CONSOLE_PREFIX, ConsoleServer, ensureRootPassword } from "./console/index.js";
+import { CONSOLE_PREFIX, ConsoleServer, rootPasswordToSet, setRootPassword } from "./console/index.js";
 
 export interface NimbusOptions {
   /** Port to listen on; 0 picks a free one. Default 4566 (env NIMBUS_PORT). */
@@ -109,14 +109,20 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
   const accounts = new AccountStore(storage.metadata, identity);
   await accounts.ensureDefault(account, credentials.accessKeyId, credentials.secretAccessKey, clock.now());
   const rootPassword = options.rootPassword ?? env.NIMBUS_ROOT_PASSWORD;
-  const announceRootPassword = async () => {
-    const generated = await ensureRootPassword(storage.metadata, account, rootPassword, clock.now());
-    if (generated) {
+  // The root user's console password: a generated one is printed at once, and its scrypt hash
+  // is stored on the thread pool while the services start; console requests wait for it.
+  const announceRootPassword = async (): Promise<{ stored: Promise<void> }> => {
+    const plan = await rootPasswordToSet(storage.metadata, account, rootPassword);
+    if (!plan) return { stored: Promise.resolve() };
+    if (plan.generated) {
       const root = await accounts.get(account);
-      logger.info(`Console sign-in for the root user ${root?.email ?? ""}: password ${generated} (shown once; change it with \`nimbus root-password\`)`);
+      logger.info(`Console sign-in for the root user ${root?.email ?? ""}: password ${plan.password} (shown once; change it with \`nimbus root-password\`)`);
     }
+    const stored = setRootPassword(storage.metadata, account, plan.password, clock.now());
+    stored.catch((e: unknown) => logger.error(`storing the root password failed: ${String(e)}`));
+    return { stored };
   };
-  await announceRootPassword();
+  let rootPasswordReady = (await announceRootPassword()).stored;
 
   const runtime: Runtime = {
     options: { host, port, account },
@@ -176,7 +182,8 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
       await storage.blobs.reset();
       identity.clearCache();
       await accounts.ensureDefault(account, credentials.accessKeyId, credentials.secretAccessKey, clock.now());
-      await announceRootPassword();
+      rootPasswordReady = (await announceRootPassword()).stored;
+      await rootPasswordReady;
       return json(200, { status: "reset" });
     }
     if (path === "/_nimbus/accounts") {
@@ -215,7 +222,10 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
         return json(200, { now: runtime.clock.now().toISOString() });
       }
     }
-    if (path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`)) return consoleServer.handle(req, res, path);
+    if (path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`)) {
+      await rootPasswordReady;
+      return consoleServer.handle(req, res, path);
+    }
     // A service's own routes: /_nimbus/<service>/<rest>.
     const routed = /^\/_nimbus\/([a-z0-9-]+)\/(.*)$/.exec(path);
     const owner = routed ? registry.all().find((s) => s.name === routed[1] && s.definition.nimbusRoutes) : undefined;
@@ -293,6 +303,7 @@ export async function startNimbus(options: NimbusOptions = {}): Promise<Nimbus> 
           server.closeAllConnections();
         });
         for (const svc of registry.all()) await svc.definition.stop?.(serviceRuntime);
+        await rootPasswordReady.catch(() => undefined);
         await storage.close();
         if (ephemeral) await rm(dataDir, { recursive: true, force: true });
       })();

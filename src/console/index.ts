@@ -32,6 +32,7 @@ import { IamDb, accountScope, nameKey, type UserRecord } from "../services/iam/s
 import { checkPassword, hashPassword, passwordMatches, reusesPassword } from "../services/iam/password-policy.js";
 import { deactivateRootMfa, enableRootMfa, signInMfaDevice, verifyTotp } from "../services/iam/mfa.js";
 import { checkRootPassword, generatePassword, hasRootPassword, rootPasswordProblem, setRootPassword } from "./passwords.js";
+export { setRootPassword } from "./passwords.js";
 import { StaticFiles, consoleRoot } from "./static.js";
 import { allMailbox } from "../services/ses/sending.js";
 
@@ -445,19 +446,17 @@ export class ConsoleServer {
 }
 
 /**
- * At start: make sure the default account's root user can sign in to the console. A given
- * password (option `rootPassword`, env NIMBUS_ROOT_PASSWORD) is set; otherwise, if none was ever
- * set, one is generated and returned so the caller prints it once.
+ * At start: the root password the default account's root user should get, if any. A given
+ * password (option `rootPassword`, env NIMBUS_ROOT_PASSWORD) is checked and returned; otherwise,
+ * if none was ever set, one is generated (`generated: true`, for the caller to print once).
+ * The caller stores it with `setRootPassword` (scrypt, on the thread pool).
  */
-export async function ensureRootPassword(metadata: MetadataStore, account: string, given: string | undefined, now: Date): Promise<string | undefined> {
+export async function rootPasswordToSet(metadata: MetadataStore, account: string, given: string | undefined): Promise<{ password: string; generated: boolean } | undefined> {
   if (given !== undefined) {
     const problem = rootPasswordProblem(given);
     if (problem) throw new Error(`root password: ${problem}`);
-    await setRootPassword(metadata, account, given, now);
-    return undefined;
+    return { password: given, generated: false };
   }
   if (await hasRootPassword(metadata, account)) return undefined;
-  const generated = generatePassword();
-  await setRootPassword(metadata, account, generated, now);
-  return generated;
+  return { password: generatePassword(), generated: true };
 }
