@@ -17,7 +17,7 @@ const LOADS = Number(process.env.BENCH_CONSOLE_LOADS ?? 15);
 const PASSWORD = "Bench-Console-Root-1";
 
 function startServer() {
-  const child = spawn(process.execPath, [`${ROOT}bin/nimbus.js`, "start", "--port", "0", "--ephemeral", "--log-level", "warn"], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), `${ROOT}bin/nimbus.js`, "start", "--port", "0", "--ephemeral", "--log-level", "warn"], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, NIMBUS_ROOT_PASSWORD: PASSWORD },
   });

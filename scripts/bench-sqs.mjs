@@ -57,7 +57,7 @@ function signer(accessKeyId, secret) {
 }
 
 function startNimbus(dataDir) {
-  const child = spawn(process.execPath, [join(ROOT, "bin/nimbus.js"), "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), join(ROOT, "bin/nimbus.js"), "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {

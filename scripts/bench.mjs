@@ -31,7 +31,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
 function startServer(logLevel) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [`${ROOT}bin/nimbus.js`, "start", "--port", "0", "--ephemeral", "--log-level", logLevel], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), `${ROOT}bin/nimbus.js`, "start", "--port", "0", "--ephemeral", "--log-level", logLevel], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   return new Promise((resolve, reject) => {

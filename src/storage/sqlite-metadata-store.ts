@@ -29,13 +29,21 @@
  * the BlobStore or base64 them). A value JSON cannot encode (undefined, BigInt, cycles) is
  * rejected with a TypeError. Every read returns a fresh object, never an alias of a stored one.
  *
- * Durability: "full" (default) = WAL + synchronous=FULL, a resolved write survives kill -9 and
- * power loss (as far as the disk honours fsync). "normal" = WAL + synchronous=NORMAL, a resolved
+ * Durability: "full" (default): a resolved write survives kill -9 and power loss (as far as the
+ * disk honours fsync). SQLite's synchronous=FULL would fsync the WAL inside each COMMIT, on the
+ * event loop, where no request moves for the milliseconds an fsync takes. Instead the database
+ * runs with synchronous=NORMAL (a COMMIT writes the WAL, which survives a process crash in the
+ * page cache) and the store fsyncs the WAL file on libuv's thread pool before it settles the
+ * batches that committed before that fsync began; batches go on committing meanwhile. SQLite
+ * still syncs the WAL and the database around each checkpoint (NORMAL does), so nothing fsynced
+ * here is lost when the WAL restarts. Readers may see a committed batch a moment before it is
+ * acknowledged. "normal" = WAL + synchronous=NORMAL, a resolved
  * write survives a process crash but the last commits may be lost on power loss; much cheaper on
  * disks with slow fsync.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdirSync } from "node:fs";
+import { fsyncSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Entry, ListOptions, MetadataStore, Scope, Table, Tx } from "./types.js";
@@ -294,6 +302,12 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly mutex = new Mutex();
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private queue: Job[] = [];
+  private readonly syncWal: boolean;
+  private readonly walPath: string;
+  private wal: FileHandle | undefined;
+  /** Settlements of committed batches waiting for the next WAL fsync. */
+  private unsynced: Array<() => void> = [];
+  private syncing: Promise<void> | undefined;
   private scopeQueries?: { nextAccount: Database.Statement; nextRegion: Database.Statement; has: Database.Statement };
   private flushQueued = false;
   private closed = false;
@@ -310,7 +324,8 @@ export class SqliteMetadataStore implements MetadataStore {
       this.writer.pragma(`busy_timeout = ${busy}`);
       const mode = this.writer.pragma("journal_mode = WAL", { simple: true });
       if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL on ${path} (got ${String(mode)})`);
-      this.writer.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+      // NORMAL for both: with "full" the WAL is fsynced by syncCommitted, off the event loop.
+      this.writer.pragma("synchronous = NORMAL");
       // No-ops on Linux; on macOS plain fsync does not flush the drive cache, F_FULLFSYNC does.
       this.writer.pragma(`fullfsync = ${durability === "full" ? "ON" : "OFF"}`);
       this.writer.pragma(`checkpoint_fullfsync = ${durability === "full" ? "ON" : "OFF"}`);
@@ -325,6 +340,8 @@ export class SqliteMetadataStore implements MetadataStore {
       throw err;
     }
     this.w = new WriteStatements(this.writer);
+    this.syncWal = durability === "full";
+    this.walPath = `${path}-wal`;
     this.r = new Statements(this.reader);
   }
 
@@ -402,10 +419,49 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** A single statement in autocommit mode is its own durable transaction. */
   private runAlone(j: Job & { kind: "write" }): void {
+    let value: unknown;
     try {
-      j.resolve(j.op());
+      value = j.op();
     } catch (err) {
       j.reject(err);
+      return;
+    }
+    this.afterCommit(() => j.resolve(value));
+  }
+
+  /** Runs `settle` once what has been committed so far is durable. */
+  private afterCommit(settle: () => void): void {
+    if (!this.syncWal) return settle();
+    this.unsynced.push(settle);
+    this.syncing ??= this.syncCommitted();
+  }
+
+  /** Fsyncs the WAL on the thread pool, one fsync at a time, each covering the commits before it. */
+  private async syncCommitted(): Promise<void> {
+    try {
+      while (this.unsynced.length > 0) {
+        const settled = this.unsynced;
+        this.unsynced = [];
+        try {
+          this.wal ??= await open(this.walPath, "r+");
+          await this.wal.sync();
+        } catch {
+          // The handle could not be opened or synced: sync the file by path, on the loop.
+          try {
+            const fd = openSync(this.walPath, "r+");
+            try {
+              fsyncSync(fd);
+            } finally {
+              closeSync(fd);
+            }
+          } catch {
+            // Nothing more can be done; the commit itself succeeded.
+          }
+        }
+        for (const settle of settled) settle();
+      }
+    } finally {
+      this.syncing = undefined;
     }
   }
 
@@ -443,7 +499,7 @@ export class SqliteMetadataStore implements MetadataStore {
         }
       }
       const undone = lost || commitError !== undefined;
-      segment.forEach((job, k) => {
+      const settle = () => segment.forEach((job, k) => {
         const o = outcomes[k]!;
         if (!undone) return o.ok ? job.resolve(o.value) : job.reject(o.error);
         if (!o.ok) return job.reject(o.error);
@@ -452,6 +508,9 @@ export class SqliteMetadataStore implements MetadataStore {
         if (job.kind === "write") return this.runAlone(job);
         job.reject(commitError ?? new Error("the transaction was rolled back by SQLite together with its batch"));
       });
+      // Retries of an undone batch run now, under the mutex; a committed batch settles once durable.
+      if (undone) settle();
+      else this.afterCommit(settle);
     }
   }
 
@@ -618,6 +677,9 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       if (this.closed) return;
       await this.drain();
+      while (this.syncing) await this.syncing;
+      await this.wal?.close().catch(() => undefined);
+      this.wal = undefined;
       this.closed = true;
       this.reader.close();
       this.writer.close(); // the last connection checkpoints and removes the WAL

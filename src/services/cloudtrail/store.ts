@@ -86,9 +86,9 @@ export class EventRecorder {
   add(account: string, row: EventRow): void {
     if (this.closed) return;
     this.buffer.push({ account, row });
-    if (this.buffer.length >= 5000) void this.flush();
+    if (this.buffer.length >= 500) void this.flush();
     else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), 250);
+      this.timer = setTimeout(() => void this.flush(), 40);
       this.timer.unref();
     }
   }

@@ -20,6 +20,8 @@ interface Worker {
   endpoint: string;
   running: boolean;
   again: boolean;
+  /** The sweep `kick` started, while it runs. */
+  sweeping?: Promise<void>;
   timer: NodeJS.Timeout;
   off: () => void;
   inflight: Set<Promise<void>>;
@@ -70,6 +72,8 @@ export async function drainLambdaQueue(metadata: MetadataStore): Promise<void> {
   const w = workers.get(metadata);
   if (!w) return;
   for (let i = 0; i < 200; i++) {
+    // A sweep started by a timer or a clock advance may have claimed rows it has not started yet.
+    while (w.sweeping) await w.sweeping;
     await sweep(w);
     if (w.poller) {
       await w.poller.poll();
@@ -98,10 +102,11 @@ function kick(w: Worker): void {
     return;
   }
   w.running = true;
-  sweep(w)
+  w.sweeping = sweep(w)
     .catch((e: unknown) => w.runtime.logger.warn(`lambda event queue: ${String(e)}`))
     .finally(() => {
       w.running = false;
+      w.sweeping = undefined;
       if (w.again) {
         w.again = false;
         kick(w);
