@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { MetadataStore, Scope } from "../../storage/types.js";
+import type { MetricAggregator } from "../cloudwatch/builtin-metrics.js";
 import {
   Deque,
   messageKey,
@@ -153,6 +154,15 @@ export class QueueState {
     return { visible, notVisible, delayed };
   }
 
+  /** The queue-depth gauges AWS/SQS samples once a minute (one pass over the index). */
+  gauges(now: number): { visible: number; notVisible: number; delayed: number; oldestAgeSeconds: number } {
+    const { visible, notVisible, delayed } = this.counts(now);
+    const retention = this.attr("MessageRetentionPeriod") * 1000;
+    let oldest = now;
+    for (const m of this.messages.values()) if (m.sent < oldest && m.sent + retention > now) oldest = m.sent;
+    return { visible, notVisible, delayed, oldestAgeSeconds: Math.floor((now - oldest) / 1000) };
+  }
+
   wake(): void {
     for (const w of [...this.waiters]) w();
   }
@@ -167,6 +177,8 @@ export class ScopeState {
 
 export class SqsEngine {
   readonly writer: Writer;
+  /** AWS/SQS counters (sent, received, deleted, empty receives, sizes), written once a minute. */
+  metrics: MetricAggregator | undefined;
   private scopes = new Map<string, Promise<ScopeState>>();
   /** FIFO sequence numbers grow across restarts: seeded from real time (an id, not a clock reading). */
   private seqBase = BigInt(Date.now()) * 1_000_000n;

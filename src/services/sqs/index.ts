@@ -12,6 +12,7 @@ import { evaluate, storedPolicyDocument } from "../iam/policy/index.js";
 import { engineFor, handlers, queueByArn, sendFromService } from "./provider.js";
 import { parseQueueUrl } from "./queues.js";
 import { SqsErrors } from "./errors.js";
+import { MetricAggregator } from "../cloudwatch/builtin-metrics.js";
 
 const arnOf = (region: string, account: string, name: string) => `arn:aws:sqs:${region}:${account}:${name}`;
 
@@ -93,6 +94,21 @@ export const sqs = defineService<SqsOperations>({
     };
     const timer = setInterval(sweep, 60_000);
     timer.unref();
+    // AWS/SQS queue-depth gauges: sampled for every queue at each minute of the clock.
+    const eng = engineFor(metadata, runtime.clock);
+    eng.metrics!.onMinute(async (now) => {
+      for (const s of await eng.allScopes()) {
+        for (const q of s.queues.values()) {
+          if (q.deleted) continue;
+          const g = q.gauges(now);
+          const dims = [{ Name: "QueueName", Value: q.name }];
+          eng.metrics?.add(q.scope, "ApproximateNumberOfMessagesVisible", dims, g.visible);
+          eng.metrics?.add(q.scope, "ApproximateNumberOfMessagesNotVisible", dims, g.notVisible);
+          eng.metrics?.add(q.scope, "ApproximateNumberOfMessagesDelayed", dims, g.delayed);
+          eng.metrics?.add(q.scope, "ApproximateAgeOfOldestMessage", dims, g.oldestAgeSeconds, "Seconds");
+        }
+      }
+    });
     started.set(runtime, { off, timer, offClock: runtime.clock.onAdvance(sweep) });
   },
   async stop(runtime) {
@@ -101,11 +117,14 @@ export const sqs = defineService<SqsOperations>({
     s.off();
     clearInterval(s.timer);
     s.offClock();
+    await MetricAggregator.release(runtime.storage.metadata, "AWS/SQS");
+    engineFor(runtime.storage.metadata, runtime.clock).metrics = undefined;
     await engineFor(runtime.storage.metadata, runtime.clock).writer.flush();
   },
   // POST /_nimbus/reset wipes the rows under the in-memory index: write out pending work, then drop the index.
   async reset(runtime) {
     const eng = engineFor(runtime.storage.metadata, runtime.clock);
+    eng.metrics?.discard();
     await eng.writer.flush();
     eng.forget();
   },

@@ -2,7 +2,8 @@
  * Amazon SQS handlers: standard and FIFO queues with AWS's attribute validation, messages
  * (delays, attributes with AWS's MD5s, batches with per-entry failures, long polling woken by
  * sends, visibility, receipt handles), FIFO ordering per group with deduplication, dead-letter
- * queues and message move tasks, tags, queue policies (AddPermission / RemovePermission).
+ * queues and message move tasks, tags, queue policies (AddPermission / RemovePermission),
+ * AWS/SQS CloudWatch metrics (through cloudwatch/builtin-metrics.ts, off the request path).
  * Served from an in-memory index over SQLite rows (engine.ts, store.ts); acknowledged sends and
  * deletes are committed (group commit) before the response.
  *
@@ -17,7 +18,11 @@
  * - Message attribute list values (StringListValues / BinaryListValues) are refused with
  *   UnsupportedOperation (AWS documents them as reserved for future use).
  * - The 256 KiB size limit is the classic one (AWS raised MaximumMessageSize to 1 MiB in 2025).
- * - No CloudWatch AWS/SQS metrics yet.
+ * - AWS/SQS metrics (per QueueName): NumberOfMessagesSent / Received / Deleted,
+ *   NumberOfEmptyReceives and SentMessageSize are counted per minute of the clock; the
+ *   ApproximateNumberOf* gauges and ApproximateAgeOfOldestMessage are sampled once a minute for
+ *   every queue (AWS stops reporting a queue after six inactive hours; Nimbus keeps sampling it).
+ *   Messages moved to a dead-letter queue or by a move task are not counted as sent.
  *
  * ## By design
  * - Queue URLs are `<endpoint>/<account>/<name>` with the endpoint the client used; the account
@@ -46,6 +51,7 @@ import type { Clock } from "../../core/clock.js";
 import type { MetadataStore } from "../../storage/types.js";
 import { ServiceError } from "../../core/errors.js";
 import { SqsErrors } from "./errors.js";
+import { MetricAggregator } from "../cloudwatch/builtin-metrics.js";
 import { DEFAULTS, QueueState, SqsEngine, type ScopeState } from "./engine.js";
 import { SEP, type MessageRecord, type MoveTaskRecord, type QueueRecord } from "./store.js";
 import {
@@ -75,6 +81,7 @@ const engines = new WeakMap<MetadataStore, SqsEngine>();
 export function engineFor(metadata: MetadataStore, clock: Clock): SqsEngine {
   let e = engines.get(metadata);
   if (!e) engines.set(metadata, (e = new SqsEngine(metadata, () => clock.nowMs())));
+  e.metrics ??= MetricAggregator.for(metadata, clock, "AWS/SQS");
   return e;
 }
 
@@ -502,9 +509,10 @@ function prepare(q: QueueState, m: SendInput, now: number, sender: string): { re
 }
 
 /** Enqueue prepared messages (one durable write for them all); returns each one's result. */
-export async function enqueue(eng: SqsEngine, q: QueueState, prepared: { rec: Omit<MessageRecord, "seq">; dedupKey?: string }[], now: number): Promise<SendResult[]> {
+export async function enqueue(eng: SqsEngine, q: QueueState, prepared: { rec: Omit<MessageRecord, "seq">; size?: number; dedupKey?: string }[], now: number): Promise<SendResult[]> {
   const results: SendResult[] = [];
   const writes: Promise<void>[] = [];
+  const dims = [{ Name: "QueueName", Value: q.name }];
   for (const p of prepared) {
     if (p.dedupKey !== undefined) {
       const d = q.dedup.get(p.dedupKey);
@@ -517,6 +525,8 @@ export async function enqueue(eng: SqsEngine, q: QueueState, prepared: { rec: Om
     if (q.rec.fifo) m.seqNo = eng.sequenceNumber();
     q.index(m, now);
     writes.push(eng.putMessage(q, m));
+    eng.metrics?.add(q.scope, "NumberOfMessagesSent", dims, 1);
+    eng.metrics?.add(q.scope, "SentMessageSize", dims, p.size ?? Buffer.byteLength(m.body), "Bytes");
     if (p.dedupKey !== undefined) {
       const d = { id: m.id, ...(m.seqNo ? { seqNo: m.seqNo } : {}), expires: now + DEDUP_WINDOW_MS };
       q.dedup.set(p.dedupKey, d);
@@ -777,7 +787,12 @@ const ReceiveMessage: SqsOperations["ReceiveMessage"] = async (ctx, input) => {
       q.attempts.set(attempt, { expires: now + DEDUP_WINDOW_MS, seqs: taken.map((t) => t.m.seq), tokens: taken.map((t) => t.token) });
     }
   }
-  if (taken.length === 0) return {};
+  const dims = [{ Name: "QueueName", Value: q.name }];
+  if (taken.length === 0) {
+    eng.metrics?.add(q.scope, "NumberOfEmptyReceives", dims, 1);
+    return {};
+  }
+  eng.metrics?.add(q.scope, "NumberOfMessagesReceived", dims, taken.length);
   return {
     Messages: taken.map(({ m, token }) => {
       const sys = systemAttributes(m, sysNames);
@@ -811,6 +826,7 @@ function deleteOne(eng: SqsEngine, q: QueueState, handle: string, now: number): 
     if (m.visibleAt > now && m.receives > 0) return undefined;
   }
   q.remove(h.seq);
+  eng.metrics?.add(q.scope, "NumberOfMessagesDeleted", [{ Name: "QueueName", Value: q.name }], 1);
   // Deleting the head of a FIFO group unblocks it.
   if (q.rec.fifo) q.wake();
   return eng.deleteMessage(q, h.seq);
