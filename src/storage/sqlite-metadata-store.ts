@@ -74,6 +74,9 @@ const MIGRATIONS: readonly string[] = [
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** How much of the database file each connection maps into memory. */
+const MMAP_BYTES = 1024 * 1024 * 1024;
+
 const SCOPE_WHERE = "account = ? AND region = ? AND service = ? AND tbl = ?";
 /** Lone surrogates cannot be encoded as UTF-8; Buffer.from would silently turn them into U+FFFD. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -331,10 +334,15 @@ export class SqliteMetadataStore implements MetadataStore {
       this.writer.pragma(`checkpoint_fullfsync = ${durability === "full" ? "ON" : "OFF"}`);
       // Keep the WAL from staying huge after a burst (it is truncated to this on checkpoint).
       this.writer.pragma("journal_size_limit = 67108864");
+      // Reads through a memory map instead of read() calls into SQLite's small page cache: on a
+      // large database (a million DynamoDB items) a point read takes about half the time. Only
+      // address space is reserved; the pages are the OS's file cache.
+      this.writer.pragma(`mmap_size = ${MMAP_BYTES}`);
       this.migrate();
 
       this.reader = new Database(path, { readonly: true });
       this.reader.pragma(`busy_timeout = ${busy}`);
+      this.reader.pragma(`mmap_size = ${MMAP_BYTES}`);
     } catch (err) {
       this.writer.close();
       throw err;

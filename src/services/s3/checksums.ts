@@ -16,9 +16,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
-import { Crc32 } from "@aws-crypto/crc32";
-import { Crc32c } from "@aws-crypto/crc32c";
-import { Crc64Nvme } from "@aws-sdk/crc64-nvme";
 import { ServiceError } from "../../core/errors.js";
 import { S3ObjectErrors } from "./errors-objects.js";
 
@@ -66,6 +63,65 @@ function hashOf(name: string): Incremental {
   return { update: (d) => void h.update(d), digest: async () => h.digest() };
 }
 
+/** A checksum whose implementation is imported on first use (keeps start-up short). */
+interface Digester {
+  update(data: Uint8Array): void;
+  digest(): Promise<Buffer>;
+}
+const loaders = {
+  CRC32: async (): Promise<() => Digester> => {
+    const { Crc32 } = await import("@aws-crypto/crc32");
+    return () => {
+      const c = new Crc32();
+      return { update: (d) => void c.update(d), digest: async () => u32(c.digest()) };
+    };
+  },
+  CRC32C: async (): Promise<() => Digester> => {
+    const { Crc32c } = await import("@aws-crypto/crc32c");
+    return () => {
+      const c = new Crc32c();
+      return { update: (d) => void c.update(d), digest: async () => u32(c.digest()) };
+    };
+  },
+  CRC64NVME: async (): Promise<() => Digester> => {
+    const { Crc64Nvme } = await import("@aws-sdk/crc64-nvme");
+    return () => {
+      const c = new Crc64Nvme();
+      return { update: (d) => c.update(d), digest: async () => Buffer.from(await c.digest()) };
+    };
+  },
+};
+type LazyAlgorithm = keyof typeof loaders;
+const loaded: Partial<Record<LazyAlgorithm, () => Digester>> = {};
+const loading: Partial<Record<LazyAlgorithm, Promise<() => Digester>>> = {};
+
+/**
+ * An incremental checksum over a library loaded on first use: until the import finishes (the
+ * first request only), `update` keeps the chunks and hands them over when it has.
+ */
+function lazyChecksum(alg: LazyAlgorithm): Incremental {
+  const make = loaded[alg];
+  if (make) return make();
+  const ready = (loading[alg] ??= loaders[alg]().then((f) => (loaded[alg] = f)));
+  let impl: Digester | undefined;
+  let pending: Buffer[] | undefined = [];
+  const settle = (f: () => Digester) => {
+    if (impl) return impl;
+    impl = f();
+    for (const d of pending!) impl.update(d);
+    pending = undefined;
+    return impl;
+  };
+  return {
+    update: (d) => {
+      const now = impl ?? (loaded[alg] ? settle(loaded[alg]) : undefined);
+      if (now) now.update(d);
+      else pending!.push(d);
+    },
+    digest: async () => settle(await ready).digest(),
+  };
+}
+
 export function createChecksum(alg: ChecksumAlgorithm): Incremental {
   switch (alg) {
     case "CRC32": {
@@ -73,17 +129,11 @@ export function createChecksum(alg: ChecksumAlgorithm): Incremental {
         let value = 0;
         return { update: (d) => void (value = nativeCrc32(d, value)), digest: async () => u32(value) };
       }
-      const c = new Crc32();
-      return { update: (d) => void c.update(d), digest: async () => u32(c.digest()) };
+      return lazyChecksum("CRC32");
     }
-    case "CRC32C": {
-      const c = new Crc32c();
-      return { update: (d) => void c.update(d), digest: async () => u32(c.digest()) };
-    }
-    case "CRC64NVME": {
-      const c = new Crc64Nvme();
-      return { update: (d) => c.update(d), digest: async () => Buffer.from(await c.digest()) };
-    }
+    case "CRC32C":
+    case "CRC64NVME":
+      return lazyChecksum(alg);
     case "SHA1":
       return hashOf("sha1");
     case "SHA256":

@@ -121,7 +121,7 @@ function renderError(e: unknown): never {
 
 /** A templated send: checks as any send; a rendering failure drops the message after acceptance, as on AWS. */
 async function sendTemplated(ctx: RequestContext, tpl: TemplateRecord, data: string, base: Omit<Outgoing, "subject">): Promise<string> {
-  let rendered: ReturnType<typeof renderTemplate> | undefined;
+  let rendered: Awaited<ReturnType<typeof renderTemplate>> | undefined;
   let parsed: Record<string, unknown>;
   try {
     parsed = parseTemplateData(data);
@@ -129,7 +129,7 @@ async function sendTemplated(ctx: RequestContext, tpl: TemplateRecord, data: str
     return renderError(e);
   }
   try {
-    rendered = renderTemplate(tpl, parsed);
+    rendered = await renderTemplate(tpl, parsed);
   } catch {
     rendered = undefined;
   }
@@ -347,7 +347,7 @@ export const handlers: Partial<SesOperations> = {
   async CreateTemplate(ctx, input) {
     const tpl = input.Template;
     checkTemplateName(tpl.TemplateName);
-    const bad = checkTemplateSyntax(tpl.SubjectPart, tpl.TextPart, tpl.HtmlPart);
+    const bad = await checkTemplateSyntax(tpl.SubjectPart, tpl.TextPart, tpl.HtmlPart);
     if (bad) throw new ServiceError(SesErrors.InvalidTemplate, `Invalid Template: ${bad}`, { TemplateName: tpl.TemplateName });
     const created = await t(ctx).templates.insert(tpl.TemplateName, {
       name: tpl.TemplateName,
@@ -362,7 +362,7 @@ export const handlers: Partial<SesOperations> = {
   async UpdateTemplate(ctx, input) {
     const tpl = input.Template;
     const existing = await requireTemplate(ctx, tpl.TemplateName);
-    const bad = checkTemplateSyntax(tpl.SubjectPart, tpl.TextPart, tpl.HtmlPart);
+    const bad = await checkTemplateSyntax(tpl.SubjectPart, tpl.TextPart, tpl.HtmlPart);
     if (bad) throw new ServiceError(SesErrors.InvalidTemplate, `Invalid Template: ${bad}`, { TemplateName: tpl.TemplateName });
     await t(ctx).templates.put(tpl.TemplateName, {
       name: tpl.TemplateName,
@@ -397,7 +397,7 @@ export const handlers: Partial<SesOperations> = {
   async TestRenderTemplate(ctx, input) {
     const tpl = await requireTemplate(ctx, input.TemplateName);
     try {
-      const rendered = renderTemplate(tpl, parseTemplateData(input.TemplateData));
+      const rendered = await renderTemplate(tpl, parseTemplateData(input.TemplateData));
       return { RenderedTemplate: await renderedMime("", rendered, ctx.clock.nowMs()) };
     } catch (e) {
       return renderError(e);

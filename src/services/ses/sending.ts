@@ -5,7 +5,7 @@
  * in, and the optional relay to a real SMTP server (`NIMBUS_SMTP_URL`, through nodemailer).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import Handlebars from "handlebars";
+import type HandlebarsNs from "handlebars";
 import addressparser from "nodemailer/lib/addressparser/index.js";
 import type { Transporter } from "nodemailer";
 import type { AddressObject } from "mailparser";
@@ -200,10 +200,14 @@ export function parseTemplateData(data: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** Handlebars, imported on first use (it is large, and only templates need it). */
+let handlebars: Promise<typeof HandlebarsNs> | undefined;
+const loadHandlebars = () => (handlebars ??= import("handlebars").then((m) => m.default));
+
 /** Render one part; `{{name}}` left without data is SES's MissingRenderingAttribute. */
-export function renderPart(template: string | undefined, data: Record<string, unknown>, escapeHtml: boolean): string | undefined {
+function renderPart(Handlebars: typeof HandlebarsNs, template: string | undefined, data: Record<string, unknown>, escapeHtml: boolean): string | undefined {
   if (template === undefined) return undefined;
-  let fn: Handlebars.TemplateDelegate;
+  let fn: HandlebarsNs.TemplateDelegate;
   try {
     fn = Handlebars.compile(template, { strict: true, noEscape: !escapeHtml });
   } catch (e) {
@@ -219,7 +223,8 @@ export function renderPart(template: string | undefined, data: Record<string, un
 }
 
 /** Check a template compiles (CreateTemplate rejects what cannot be parsed). */
-export function checkTemplateSyntax(...parts: (string | undefined)[]): string | undefined {
+export async function checkTemplateSyntax(...parts: (string | undefined)[]): Promise<string | undefined> {
+  const Handlebars = await loadHandlebars();
   for (const p of parts) {
     if (p === undefined) continue;
     try {
@@ -231,11 +236,12 @@ export function checkTemplateSyntax(...parts: (string | undefined)[]): string | 
   return undefined;
 }
 
-export function renderTemplate(t: { subject?: string; text?: string; html?: string }, data: Record<string, unknown>) {
+export async function renderTemplate(t: { subject?: string; text?: string; html?: string }, data: Record<string, unknown>) {
+  const Handlebars = await loadHandlebars();
   return {
-    subject: renderPart(t.subject, data, false) ?? "",
-    text: renderPart(t.text, data, false),
-    html: renderPart(t.html, data, true),
+    subject: renderPart(Handlebars, t.subject, data, false) ?? "",
+    text: renderPart(Handlebars, t.text, data, false),
+    html: renderPart(Handlebars, t.html, data, true),
   };
 }
 

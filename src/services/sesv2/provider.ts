@@ -243,9 +243,9 @@ export const handlers: Partial<Sesv2Operations> = {
     } catch (e) {
       return renderFailure(e);
     }
-    let rendered: ReturnType<typeof renderTemplate> | undefined;
+    let rendered: Awaited<ReturnType<typeof renderTemplate>> | undefined;
     try {
-      rendered = renderTemplate(tpl, data);
+      rendered = await renderTemplate(tpl, data);
     } catch {
       rendered = undefined;
     }
@@ -268,7 +268,7 @@ export const handlers: Partial<Sesv2Operations> = {
   async CreateEmailTemplate(ctx, input) {
     if (!NAME.test(input.TemplateName)) throw bad("Template name must contain only alphanumeric characters, underscores and dashes, and be at most 64 characters long.");
     const c = input.TemplateContent;
-    const syntax = checkTemplateSyntax(c.Subject, c.Text, c.Html);
+    const syntax = await checkTemplateSyntax(c.Subject, c.Text, c.Html);
     if (syntax) throw bad(`Invalid Template: ${syntax}`);
     const rec: TemplateRecord = {
       name: input.TemplateName,
@@ -294,7 +294,7 @@ export const handlers: Partial<Sesv2Operations> = {
   async UpdateEmailTemplate(ctx, input) {
     const tpl = await requireTemplate(ctx, input.TemplateName);
     const c = input.TemplateContent;
-    const syntax = checkTemplateSyntax(c.Subject, c.Text, c.Html);
+    const syntax = await checkTemplateSyntax(c.Subject, c.Text, c.Html);
     if (syntax) throw bad(`Invalid Template: ${syntax}`);
     await t(ctx).templates.put(tpl.name, {
       name: tpl.name,
@@ -317,7 +317,7 @@ export const handlers: Partial<Sesv2Operations> = {
   async TestRenderEmailTemplate(ctx, input) {
     const tpl = await requireTemplate(ctx, input.TemplateName);
     try {
-      const rendered = renderTemplate(tpl, parseTemplateData(input.TemplateData));
+      const rendered = await renderTemplate(tpl, parseTemplateData(input.TemplateData));
       return { RenderedTemplate: await renderedMime("", rendered, ctx.clock.nowMs()) };
     } catch (e) {
       return renderFailure(e);
