@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand, type Datapoint, type Dimension } from "@aws-sdk/client-cloudwatch";
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, ProvisionedThroughputExceededException, PutItemCommand, QueryCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { awsCli, sdkConfig, startTestNimbus } from "./helpers.js";
 import type { Nimbus } from "../src/index.js";
 
@@ -95,5 +96,47 @@ describe("AWS/SQS", () => {
     const names = (JSON.parse(r.stdout) as { Metrics: { MetricName: string; Namespace: string }[] }).Metrics.map((m) => m.MetricName);
     expect(names).toContain("NumberOfMessagesSent");
     expect(names).toContain("ApproximateNumberOfMessagesVisible");
+  });
+});
+
+describe("AWS/DynamoDB", () => {
+  it("publishes consumed capacity, latency, throttles, failed conditions and user errors", async () => {
+    const ddb = new DynamoDBClient(sdkConfig(n));
+    const keyed = { AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" as const }], KeySchema: [{ AttributeName: "pk", KeyType: "HASH" as const }] };
+    await ddb.send(new CreateTableCommand({ TableName: "metered", BillingMode: "PAY_PER_REQUEST", ...keyed }));
+    await ddb.send(new CreateTableCommand({ TableName: "tiny", ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 }, ...keyed }));
+    await ddb.send(new PutItemCommand({ TableName: "metered", Item: { pk: { S: "a" } } }));
+    await ddb.send(new PutItemCommand({ TableName: "metered", Item: { pk: { S: "b" }, blob: { S: "x".repeat(1500) } } }));
+    await ddb.send(new GetItemCommand({ TableName: "metered", Key: { pk: { S: "a" } }, ConsistentRead: true }));
+    const q = await ddb.send(new QueryCommand({ TableName: "metered", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "b" } } }));
+    expect(q.Count).toBe(1);
+    await expect(ddb.send(new PutItemCommand({ TableName: "metered", Item: { pk: { S: "a" } }, ConditionExpression: "attribute_not_exists(pk)" }))).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(ddb.send(new GetItemCommand({ TableName: "missing", Key: { pk: { S: "a" } } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    // 390 KB on one provisioned write unit: the burst allowance (300 units) is spent, the next write is throttled.
+    await ddb.send(new PutItemCommand({ TableName: "tiny", Item: { pk: { S: "big" }, blob: { S: "y".repeat(390 * 1024) } } }));
+    await expect(ddb.send(new PutItemCommand({ TableName: "tiny", Item: { pk: { S: "small" } } }))).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+
+    const t = [{ Name: "TableName", Value: "metered" }];
+    expect(await stats("AWS/DynamoDB", "ConsumedWriteCapacityUnits", t)).toBeUndefined();
+    n.clock.advance(60);
+
+    // Writes: 1 + 2 units (1.5 KB item) + 1 for the failed conditional write.
+    expect((await waitFor("AWS/DynamoDB", "ConsumedWriteCapacityUnits", t, (d) => d.Sum === 4)).Sum).toBe(4);
+    // Reads: a strongly consistent GetItem (1) and an eventually consistent Query of 1.5 KB (0.5).
+    expect((await waitFor("AWS/DynamoDB", "ConsumedReadCapacityUnits", t, (d) => d.Sum === 1.5)).Sum).toBe(1.5);
+    const latency = await waitFor("AWS/DynamoDB", "SuccessfulRequestLatency", [...t, { Name: "Operation", Value: "PutItem" }], (d) => d.SampleCount === 2);
+    expect(latency.Unit).toBe("Milliseconds");
+    expect(latency.Minimum).toBeGreaterThan(0);
+    expect((await waitFor("AWS/DynamoDB", "SuccessfulRequestLatency", [...t, { Name: "Operation", Value: "GetItem" }], () => true)).SampleCount).toBe(1);
+    expect((await waitFor("AWS/DynamoDB", "ReturnedItemCount", [...t, { Name: "Operation", Value: "Query" }], () => true)).Sum).toBe(1);
+    expect((await waitFor("AWS/DynamoDB", "ConditionalCheckFailedRequests", t, () => true)).Sum).toBe(1);
+    expect((await waitFor("AWS/DynamoDB", "UserErrors", [], () => true)).Sum).toBe(1);
+    const tiny = [{ Name: "TableName", Value: "tiny" }];
+    expect((await waitFor("AWS/DynamoDB", "WriteThrottleEvents", tiny, () => true)).Sum).toBe(1);
+    expect((await waitFor("AWS/DynamoDB", "ThrottledRequests", [...tiny, { Name: "Operation", Value: "PutItem" }], () => true)).Sum).toBe(1);
+    expect((await waitFor("AWS/DynamoDB", "ConsumedWriteCapacityUnits", tiny, () => true)).Sum).toBe(391); // 390 KB of value plus the names and key
+
+    const listed = await cw.send(new ListMetricsCommand({ Namespace: "AWS/DynamoDB", MetricName: "SuccessfulRequestLatency" }));
+    expect(listed.Metrics?.map((m) => m.Dimensions?.find((d) => d.Name === "Operation")?.Value).sort()).toEqual(["GetItem", "PutItem", "PutItem", "Query"]); // PutItem on both tables
   });
 });

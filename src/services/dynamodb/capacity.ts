@@ -11,6 +11,7 @@ import type { RequestContext } from "../../core/service.js";
 import { ServiceError } from "../../core/errors.js";
 import { DynamoDBErrors } from "./errors.js";
 import type { TableRecord } from "./table-store.js";
+import { recordConsumed, recordThrottleEvent } from "./metrics.js";
 
 export const BURST_SECONDS = 300;
 
@@ -45,11 +46,15 @@ function bucket(ctx: RequestContext, t: TableRecord, dir: "r" | "w"): Bucket | u
 /** Throws ProvisionedThroughputExceededException when the table has no capacity left. */
 export function admit(ctx: RequestContext, t: TableRecord, dir: "read" | "write"): void {
   const b = bucket(ctx, t, dir === "read" ? "r" : "w");
-  if (b && b.tokens <= 0) throw new ServiceError(DynamoDBErrors.ProvisionedThroughputExceededException);
+  if (b && b.tokens <= 0) {
+    recordThrottleEvent(ctx, t, dir);
+    throw new ServiceError(DynamoDBErrors.ProvisionedThroughputExceededException);
+  }
 }
 
 /** Takes what a request consumed from the table's buckets. */
 export function charge(ctx: RequestContext, t: TableRecord, read: number, write: number): void {
+  recordConsumed(ctx, t, read, write);
   if (read > 0) {
     const b = bucket(ctx, t, "r");
     if (b) b.tokens -= read;

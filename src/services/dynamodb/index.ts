@@ -13,6 +13,8 @@ import { backupHandlers, startPitrCapture } from "./backups.js";
 import { globalTableHandlers, startReplication } from "./global-tables.js";
 import { enableStaleReads } from "./stale-reads.js";
 import { tableArn, tableNameOf } from "./table-operations.js";
+import { withMetrics, NAMESPACE as METRICS_NAMESPACE } from "./metrics.js";
+import { MetricAggregator } from "../cloudwatch/builtin-metrics.js";
 import { getTableCached, hashKeyOf, peekTableCached, suspendTableCache, type TableRecord } from "./table-store.js";
 
 type In = Record<string, unknown>;
@@ -93,7 +95,8 @@ const ttlSweepers = new WeakMap<ServiceRuntime, () => void>();
 
 export const dynamodb = defineService<DynamodbOperations>({
   name: "dynamodb",
-  handlers: { ...tableHandlers, ...itemHandlers, ...partiqlHandlers, ...backupHandlers, ...globalTableHandlers } as Partial<DynamodbOperations> as DynamodbOperations,
+  // withMetrics: AWS/DynamoDB latency, errors and throttled requests per operation (metrics.ts).
+  handlers: withMetrics({ ...tableHandlers, ...itemHandlers, ...partiqlHandlers, ...backupHandlers, ...globalTableHandlers }) as Partial<DynamodbOperations> as DynamodbOperations,
   start(runtime) {
     enableStaleReads();
     const stopTtl = startTtlSweeper(runtime);
@@ -105,11 +108,13 @@ export const dynamodb = defineService<DynamodbOperations>({
       stopReplication();
     });
   },
-  stop(runtime) {
+  async stop(runtime) {
     ttlSweepers.get(runtime)?.();
     ttlSweepers.delete(runtime);
+    await MetricAggregator.release(runtime.storage.metadata, METRICS_NAMESPACE);
   },
-  reset() {
+  reset(runtime) {
+    MetricAggregator.for(runtime.storage.metadata, runtime.clock, METRICS_NAMESPACE).discard();
     // The wipe that follows does not go through table-store.ts: drop the cached table
     // descriptions and cache none until it is surely over.
     suspendTableCache(5_000);

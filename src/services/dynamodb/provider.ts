@@ -18,6 +18,12 @@
  * - Parallel scan segments hash the partition key; every segment reads the whole table.
  * - Contributor Insights, Kinesis streaming destinations, imports/exports, resource policies
  *   answer 501.
+ * - AWS/DynamoDB metrics (metrics.ts) cover consumed capacity per table, throttle events,
+ *   ThrottledRequests / SuccessfulRequestLatency / SystemErrors / ReturnedItemCount per operation,
+ *   ConditionalCheckFailedRequests and UserErrors. Not published: the GlobalSecondaryIndexName
+ *   dimension, Provisioned*CapacityUnits, AccountMax*, TransactionConflict, ReplicationLatency,
+ *   TimeToLiveDeletedItemCount, OnlineIndex*, PartiQL operations; UserErrors misses requests
+ *   refused before a handler runs (signature, IAM, missing required members).
  *
  * ## By design
  * - Tables and new GSIs are ACTIVE as soon as the call returns (CreateTable's own answer says
