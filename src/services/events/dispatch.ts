@@ -2,12 +2,13 @@
  * Routing events: match an event against the enabled rules of its bus, shape each target's input
  * (Input, InputPath, InputTransformer) and deliver it through the delivery bus as
  * `events.amazonaws.com` on behalf of the rule (aws:SourceArn = the rule's ARN). Deliveries run in
- * the background, as on AWS; `eventsSettled()` lets tests wait for them.
+ * the background, as on AWS; `eventsSettled()` lets tests wait for them (and for replays).
  */
 import { randomUUID } from "node:crypto";
 import type { DeliveryBus } from "../../core/bus.js";
 import type { Logger } from "../../core/logger.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
+import { archiveEvent } from "./archive-events.js";
 import { matches, parsePattern, type Pattern } from "./pattern.js";
 import { eventsTables, ruleKey, type RuleRecord, type TargetRecord } from "./store.js";
 
@@ -48,7 +49,7 @@ const pending = new Set<Promise<unknown>>();
 export async function eventsSettled(): Promise<void> {
   while (pending.size > 0) await Promise.allSettled([...pending]);
 }
-function track(p: Promise<unknown>): void {
+export function track(p: Promise<unknown>): void {
   pending.add(p);
   void p.finally(() => pending.delete(p));
 }
@@ -70,16 +71,30 @@ export function newEvent(scope: Scope, fields: { source: string; detailType: str
   };
 }
 
-/** Match an event on a bus and start deliveries to the targets of every matching rule; returns how many rules matched. */
-export async function routeEvent(env: DispatchEnv, scope: Scope, busName: string, event: EventEnvelope): Promise<number> {
+/** A replay in progress: which replay the events carry, and the rules it may reach. */
+export interface ReplayRouting {
+  name: string;
+  /** Only these rules (by ARN); without it, every rule of the bus but archives' managed rules. */
+  filterArns?: string[];
+}
+
+/**
+ * Match an event on a bus and start deliveries to the targets of every matching rule; returns how
+ * many rules matched. An archive's managed rule stores the event in its archive instead. A replayed
+ * event carries `replay-name` and reaches only the replay's rules, never an archive.
+ */
+export async function routeEvent(env: DispatchEnv, scope: Scope, busName: string, event: EventEnvelope, replay?: ReplayRouting): Promise<number> {
   const t = eventsTables(env.metadata, scope);
   const rules = await t.rules.list({ prefix: `${busName}\u0000` });
+  if (replay) event = { ...event, "replay-name": replay.name };
   let matched = 0;
   for (const { value: rule } of rules) {
     if (rule.State === "DISABLED" || !rule.EventPattern) continue;
+    if (replay && (rule.archiveName !== undefined || (replay.filterArns?.length && !replay.filterArns.includes(rule.Arn)))) continue;
     if (!matches(patternOf(rule.EventPattern), event)) continue;
     matched++;
-    await deliverToTargets(env, scope, rule, event);
+    if (rule.archiveName !== undefined) await archiveEvent(env.metadata, scope, rule.archiveName, event);
+    else await deliverToTargets(env, scope, rule, event);
   }
   return matched;
 }

@@ -7,5 +7,7 @@ export const EventsErrors = {
   ValidationException: { code: "ValidationException", status: 400 },
   InvalidEventPatternException: { code: "InvalidEventPatternException", status: 400 },
   LimitExceededException: { code: "LimitExceededException", status: 400 },
+  IllegalStatusException: { code: "IllegalStatusException", status: 400 },
+  ManagedRuleException: { code: "ManagedRuleException", status: 400 },
   InternalException: { code: "InternalException", status: 500 },
 } satisfies Record<string, ErrorDef>;

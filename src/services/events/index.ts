@@ -1,6 +1,6 @@
 /**
- * Amazon EventBridge: buses, rules, targets, PutEvents; scheduled rules fire on the injected clock
- * (on every advance and every 30 s of real time). Other services put events on a bus through the
+ * Amazon EventBridge: buses, rules, targets, PutEvents, archives and replays; scheduled rules fire
+ * and archive retention runs on the injected clock (on every advance and every 30 s of real time). Other services put events on a bus through the
  * delivery bus (`bus.deliver("arn:aws:events:<region>:<account>:event-bus/<name>", { body: <event JSON> })`).
  */
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
@@ -9,7 +9,8 @@ import type { Scope } from "../../storage/types.js";
 import { deliverToTargets, newEvent, routeEvent, type DispatchEnv, type EventEnvelope } from "./dispatch.js";
 import { handlers } from "./provider.js";
 import { parseSchedule, fireTimes } from "./schedule.js";
-import { busName, eventsTables, ruleArn, ruleKey } from "./store.js";
+import { expireArchivedEvents } from "./archive-events.js";
+import { archiveArn, busName, eventsTables, replayArn, ruleArn, ruleKey } from "./store.js";
 
 const busResource = (ctx: RequestContext, input: Record<string, unknown>, field = "EventBusName") => {
   const v = input[field] as string | undefined;
@@ -19,6 +20,8 @@ const onRule = (nameField: string) => (ctx: RequestContext, input: Record<string
   resources: [ruleArn(ctx.region, ctx.account, busName(input.EventBusName as string | undefined), String(input[nameField]))],
 });
 const onBus = (field: string) => (ctx: RequestContext, input: Record<string, unknown>) => ({ resources: [busResource(ctx, input, field)] });
+const onArchive = (ctx: RequestContext, input: Record<string, unknown>) => ({ resources: [archiveArn(ctx.region, ctx.account, String(input.ArchiveName))] });
+const onReplay = (ctx: RequestContext, input: Record<string, unknown>) => ({ resources: [replayArn(ctx.region, ctx.account, String(input.ReplayName))] });
 const onArn = (_ctx: RequestContext, input: Record<string, unknown>) => ({ resources: [String(input.ResourceARN)] });
 
 const running = new WeakMap<ServiceRuntime, { timer: NodeJS.Timeout; off: () => void; unregister: () => void }>();
@@ -67,6 +70,7 @@ export const events = defineService<EventsOperations>({
       if (busy) return;
       busy = true;
       runSchedules(runtime, env)
+        .then(() => expireArchivedEvents(runtime.storage.metadata, runtime.clock.nowMs()))
         .catch((e: unknown) => runtime.logger.warn(`events schedules: ${String(e)}`))
         .finally(() => (busy = false));
     };
@@ -102,6 +106,13 @@ export const events = defineService<EventsOperations>({
         ),
       ],
     }),
+    CreateArchive: onArchive,
+    DescribeArchive: onArchive,
+    UpdateArchive: onArchive,
+    DeleteArchive: onArchive,
+    StartReplay: onReplay,
+    DescribeReplay: onReplay,
+    CancelReplay: onReplay,
     TagResource: onArn,
     UntagResource: onArn,
     ListTagsForResource: onArn,

@@ -1,10 +1,15 @@
 /**
  * Amazon EventBridge (CloudWatch Events) handlers: event buses, rules with event patterns and
- * schedules, targets with input shaping, PutEvents, TestEventPattern, tags.
+ * schedules, targets with input shaping, PutEvents, TestEventPattern, tags; archives and replays
+ * (archives.ts) with retention enforced on the injected clock.
  *
  * ## Gaps
- * - Archives and replay, API destinations, connections, endpoints, partner event sources and
- *   bus resource policies (Put/RemovePermission) answer 501 NotImplemented.
+ * - API destinations, connections, endpoints, partner event sources and bus resource policies
+ *   (Put/RemovePermission) answer 501 NotImplemented.
+ * - Archives take events at once and a replay runs as fast as Nimbus can route them (AWS counts
+ *   EventCount/SizeBytes with a delay and paces replays); archives are always ENABLED (no
+ *   CREATING/UPDATING phases), KmsKeyIdentifier is not supported, and an archive's managed rule
+ *   lists no target.
  * - Cross-account delivery to another account's bus is refused (bus policies are not evaluated).
  * - A failed delivery is retried at once (up to `RetryPolicy.MaximumRetryAttempts`, at most 2
  *   more times) rather than with AWS's exponential back-off over up to 24 hours; then the event
@@ -21,6 +26,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { RequestContext } from "../../core/service.js";
 import type { EventsOperations } from "../../generated/events.js";
+import { archiveHandlers } from "./archives.js";
 import { newEvent, routeEvent, type EventEnvelope } from "./dispatch.js";
 import { EventsErrors } from "./errors.js";
 import { matches, parsePattern } from "./pattern.js";
@@ -69,8 +75,16 @@ const ruleOut = (r: RuleRecord) => ({
   State: r.State,
   ...(r.Description !== undefined ? { Description: r.Description } : {}),
   ...(r.RoleArn !== undefined ? { RoleArn: r.RoleArn } : {}),
+  ...(r.ManagedBy !== undefined ? { ManagedBy: r.ManagedBy } : {}),
   EventBusName: r.EventBusName,
 });
+
+/** Rules another service manages (an archive's) change only through that service, or with Force. */
+function refuseManaged(rule: RuleRecord | undefined, force = false): void {
+  if (rule?.ManagedBy && !force) {
+    throw new ServiceError(EventsErrors.ManagedRuleException, `Rule ${rule.Name} is managed by ${rule.ManagedBy} and cannot be modified or deleted through this operation.`);
+  }
+}
 
 /** The resource an ARN names, for tags: a rule or a bus of this account and region. */
 async function taggable(ctx: RequestContext, arn: string): Promise<string> {
@@ -124,6 +138,7 @@ function validTarget(t: TargetRecord): string | undefined {
 }
 
 export const handlers: Partial<EventsOperations> = {
+  ...archiveHandlers,
   async CreateEventBus(ctx, input) {
     if (!BUS_NAME.test(input.Name) || input.Name.startsWith("aws.")) throw validation(`Event bus name ${input.Name} is not valid.`);
     if (input.Name === "default") throw new ServiceError(EventsErrors.ResourceAlreadyExistsException, "Event bus default already exists.");
@@ -194,6 +209,7 @@ export const handlers: Partial<EventsOperations> = {
     const t = tables(ctx);
     const key = ruleKey(bus.Name, input.Name);
     const old = await t.rules.get(key);
+    refuseManaged(old);
     const now = ctx.clock.nowMs();
     const rule: RuleRecord = {
       Name: input.Name,
@@ -229,6 +245,7 @@ export const handlers: Partial<EventsOperations> = {
 
   async EnableRule(ctx, input) {
     const rule = await findRule(ctx, input.Name, input.EventBusName);
+    refuseManaged(rule);
     if (rule.State === "DISABLED") {
       const now = ctx.clock.nowMs();
       await tables(ctx).rules.put(ruleKey(rule.EventBusName, rule.Name), { ...rule, State: "ENABLED", anchorMs: now, lastFiredMs: now });
@@ -238,6 +255,7 @@ export const handlers: Partial<EventsOperations> = {
 
   async DisableRule(ctx, input) {
     const rule = await findRule(ctx, input.Name, input.EventBusName);
+    refuseManaged(rule);
     await tables(ctx).rules.put(ruleKey(rule.EventBusName, rule.Name), { ...rule, State: "DISABLED" });
     return {};
   },
@@ -247,6 +265,7 @@ export const handlers: Partial<EventsOperations> = {
     const bus = busName(input.EventBusName);
     const rule = await t.rules.get(ruleKey(bus, input.Name));
     if (!rule) return {};
+    refuseManaged(rule, input.Force);
     const prefix = `${ruleKey(bus, input.Name)}\u0000`;
     if ((await t.targets.count({ prefix })) > 0) {
       if (!input.Force) throw validation("Rule can't be deleted since it has targets.");
@@ -259,6 +278,7 @@ export const handlers: Partial<EventsOperations> = {
 
   async PutTargets(ctx, input) {
     const rule = await findRule(ctx, input.Rule, input.EventBusName);
+    refuseManaged(rule);
     if (input.Targets.length === 0 || input.Targets.length > 10) {
       throw validation(`1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 10`);
     }
@@ -283,6 +303,7 @@ export const handlers: Partial<EventsOperations> = {
 
   async RemoveTargets(ctx, input) {
     const rule = await findRule(ctx, input.Rule, input.EventBusName);
+    refuseManaged(rule, input.Force);
     const t = tables(ctx);
     // AWS reports nothing for an id that is not there, so no entry ever fails.
     for (const id of input.Ids) await t.targets.delete(targetKey(rule.EventBusName, rule.Name, id));
