@@ -9,7 +9,7 @@
 import { defineService, type RequestContext, type ServiceRuntime } from "../../core/service.js";
 import type { CloudwatchOperations } from "../../generated/cloudwatch.js";
 import { handlers } from "./provider.js";
-import { MetricStore } from "./store.js";
+import { MetricStore, resetMetricWriter } from "./store.js";
 import { alarmPeriod, alarmsTable, evaluateAlarm, historyTable, type AlarmEnv, type AlarmRecord } from "./alarms.js";
 
 const SLICE = 20;
@@ -126,6 +126,9 @@ export const cloudwatch = defineService<CloudwatchOperations>({
     st.timer.unref();
     st.off = runtime.clock.onAdvance(() => void runPass(runtime, st));
     evaluators.set(runtime, st);
+  },
+  async reset(runtime) {
+    await resetMetricWriter(runtime.storage.metadata);
   },
   async stop(runtime) {
     const st = evaluators.get(runtime);

@@ -182,6 +182,11 @@ class MetricWriter {
   private open: Promise<void> | undefined;
   /** The latest transaction, settled or not (never rejects). */
   private running: Promise<void> = Promise.resolve();
+  /**
+   * The lastPut (ms) each metric has in storage, as far as this process wrote or read it: spares
+   * the read before each metric's write. Bounded; `forget` drops it when storage is wiped.
+   */
+  private stored = new Map<string, number>();
 
   constructor(private readonly metadata: MetadataStore) {}
 
@@ -217,29 +222,49 @@ class MetricWriter {
     if (this.buckets.size === 0 && this.metrics.size === 0) return this.running;
     const tx = this.metadata.transaction(async (t) => {
       this.open = undefined;
-      await this.commit(t);
+      return this.commit(t);
     });
-    this.open = tx;
-    this.running = tx.catch(() => {
-      if (this.open === tx) this.open = undefined; // failed before its fn ran (store closed)
+    const done = tx.then((written) => {
+      // Known only once committed: a rolled-back write must be read again next time.
+      if (this.stored.size + written.length > 100_000) this.stored.clear();
+      for (const [k, ms] of written) this.stored.set(k, ms);
     });
-    return tx;
+    this.open = done;
+    this.running = done.catch(() => {
+      if (this.open === done) this.open = undefined; // failed before its fn ran (store closed)
+    });
+    return done;
   }
 
-  private async commit(tx: Tx): Promise<void> {
-    const buckets = [...this.buckets.values()];
-    const metrics = [...this.metrics.values()];
+  /** Drop what is known of stored metrics (storage was wiped). */
+  forget(): void {
+    this.stored.clear();
+  }
+
+  /** Writes the batch; answers the metrics whose stored lastPut it now knows (cache key, ms). */
+  private async commit(tx: Tx): Promise<Array<[string, number]>> {
+    const buckets = [...this.buckets.entries()];
+    const metrics = [...this.metrics.entries()];
     this.buckets = new Map();
     this.metrics = new Map();
-    for (const m of metrics) {
-      const table = tx.table<MetricRecord>(m.scope, "metrics");
-      const existing = await table.get(m.key);
+    const known: Array<[string, number]> = [];
+    for (const [ck, m] of metrics) {
+      const putMs = Date.parse(m.lastPut);
+      let storedMs = this.stored.get(ck);
+      if (storedMs === undefined) {
+        const existing = await tx.table<MetricRecord>(m.scope, "metrics").get(m.key);
+        if (existing) known.push([ck, (storedMs = Date.parse(existing.lastPut))]);
+      }
       // lastPut only serves RecentlyActive (3 hours): a minute's precision spares most writes.
-      if (!existing || Date.parse(existing.lastPut) + 60_000 <= Date.parse(m.lastPut)) await table.put(m.key, { ...m.metric, lastPut: m.lastPut });
+      if (storedMs === undefined || storedMs + 60_000 <= putMs) {
+        await tx.table<MetricRecord>(m.scope, "metrics").put(m.key, { ...m.metric, lastPut: m.lastPut });
+        known.push([ck, putMs]);
+      }
     }
     // Append-only: each commit adds one segment per bucket; reads merge segments, the sweep compacts them.
     const seg = segmentId();
-    for (const b of buckets) await tx.table<BucketRecord>(b.scope, "buckets").put(`${b.key}\u0001${seg}`, b.bucket);
+    for (const [, b] of buckets) await tx.table<BucketRecord>(b.scope, "buckets").put(`${b.key}\u0001${seg}`, b.bucket);
+    return known;
   }
 }
 
@@ -268,6 +293,14 @@ function writerOf(metadata: MetadataStore): MetricWriter {
     writers.set(metadata, w);
   }
   return w;
+}
+
+/** Before storage is wiped (POST /_nimbus/reset): write what is pending, forget what is known. */
+export async function resetMetricWriter(metadata: MetadataStore): Promise<void> {
+  const w = writers.get(metadata);
+  if (!w) return;
+  await w.flush().catch(() => undefined);
+  w.forget();
 }
 
 export class MetricStore {
