@@ -3,6 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand, type Datapoint, type Dimension } from "@aws-sdk/client-cloudwatch";
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, ProvisionedThroughputExceededException, PutItemCommand, QueryCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import {
+  CreateBucketCommand,
+  DeleteBucketMetricsConfigurationCommand,
+  DeleteObjectCommand,
+  GetBucketMetricsConfigurationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketMetricsConfigurationsCommand,
+  ListObjectsV2Command,
+  PutBucketMetricsConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
 import { awsCli, sdkConfig, startTestNimbus } from "./helpers.js";
 import type { Nimbus } from "../src/index.js";
 
@@ -34,12 +48,16 @@ async function stats(Namespace: string, MetricName: string, Dimensions: Dimensio
   return r.Datapoints?.[0];
 }
 
-/** Poll until `check` holds for the datapoint (the writes after a clock advance are asynchronous). */
-async function waitFor(Namespace: string, MetricName: string, Dimensions: Dimension[], check: (d: Datapoint) => boolean): Promise<Datapoint> {
+/**
+ * Poll until `check` holds for the datapoint (the writes after a clock advance are asynchronous).
+ * `nudge`: move the clock on a minute between polls, for counts made after the response (S3).
+ */
+async function waitFor(Namespace: string, MetricName: string, Dimensions: Dimension[], check: (d: Datapoint) => boolean, nudge = false): Promise<Datapoint> {
   let d: Datapoint | undefined;
   for (let i = 0; i < 200; i++) {
     d = await stats(Namespace, MetricName, Dimensions);
     if (d && check(d)) return d;
+    if (nudge) n.clock.advance(60);
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${Namespace} ${MetricName}: ${JSON.stringify(d)}`);
@@ -138,5 +156,104 @@ describe("AWS/DynamoDB", () => {
 
     const listed = await cw.send(new ListMetricsCommand({ Namespace: "AWS/DynamoDB", MetricName: "SuccessfulRequestLatency" }));
     expect(listed.Metrics?.map((m) => m.Dimensions?.find((d) => d.Name === "Operation")?.Value).sort()).toEqual(["GetItem", "PutItem", "PutItem", "Query"]); // PutItem on both tables
+  });
+});
+
+describe("AWS/S3", () => {
+  const s3 = () => new S3Client({ ...sdkConfig(n), forcePathStyle: true });
+
+  it("manages metrics configurations with AWS's errors", async () => {
+    const c = s3();
+    await c.send(new CreateBucketCommand({ Bucket: "metrics-config" }));
+    await c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "EntireBucket", MetricsConfiguration: { Id: "EntireBucket" } }));
+    await c.send(
+      new PutBucketMetricsConfigurationCommand({
+        Bucket: "metrics-config",
+        Id: "docs-tagged",
+        MetricsConfiguration: { Id: "docs-tagged", Filter: { And: { Prefix: "docs/", Tags: [{ Key: "team", Value: "blue" }] } } },
+      }),
+    );
+    const got = await c.send(new GetBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "docs-tagged" }));
+    expect(got.MetricsConfiguration).toEqual({ Id: "docs-tagged", Filter: { And: { Prefix: "docs/", Tags: [{ Key: "team", Value: "blue" }] } } });
+    const listed = await c.send(new ListBucketMetricsConfigurationsCommand({ Bucket: "metrics-config" }));
+    expect(listed.IsTruncated).toBe(false);
+    expect(listed.MetricsConfigurationList?.map((m) => m.Id)).toEqual(["EntireBucket", "docs-tagged"]);
+
+    const code = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (e) {
+        return [(e as S3ServiceException).name, (e as S3ServiceException).$metadata.httpStatusCode];
+      }
+      return ["ok"];
+    };
+    expect(await code(c.send(new GetBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "nope" })))).toEqual(["NoSuchConfiguration", 404]);
+    expect(await code(c.send(new DeleteBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "nope" })))).toEqual(["NoSuchConfiguration", 404]);
+    expect(await code(c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "a", MetricsConfiguration: { Id: "b" } })))).toEqual(["InvalidArgument", 400]);
+    expect(await code(c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "no-such-bucket-here", Id: "a", MetricsConfiguration: { Id: "a" } })))).toEqual(["NoSuchBucket", 404]);
+    expect(await code(c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "ap", MetricsConfiguration: { Id: "ap", Filter: { AccessPointArn: "not-an-arn" } } })))).toEqual(["InvalidArgument", 400]);
+
+    await c.send(new DeleteBucketMetricsConfigurationCommand({ Bucket: "metrics-config", Id: "EntireBucket" }));
+    const after = await c.send(new ListBucketMetricsConfigurationsCommand({ Bucket: "metrics-config" }));
+    expect(after.MetricsConfigurationList?.map((m) => m.Id)).toEqual(["docs-tagged"]);
+  });
+
+  it("publishes request metrics per filter, only for buckets with a configuration", async () => {
+    const c = s3();
+    await c.send(new CreateBucketCommand({ Bucket: "requests-metered" }));
+    await c.send(new CreateBucketCommand({ Bucket: "requests-plain" }));
+    await c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "requests-metered", Id: "all", MetricsConfiguration: { Id: "all" } }));
+    await c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "requests-metered", Id: "docs", MetricsConfiguration: { Id: "docs", Filter: { Prefix: "docs/" } } }));
+    await c.send(new PutBucketMetricsConfigurationCommand({ Bucket: "requests-metered", Id: "blue", MetricsConfiguration: { Id: "blue", Filter: { Tag: { Key: "team", Value: "blue" } } } }));
+    await c.send(new PutObjectCommand({ Bucket: "requests-metered", Key: "docs/a.txt", Body: "0123456789", Tagging: "team=blue" }));
+    await c.send(new PutObjectCommand({ Bucket: "requests-metered", Key: "img/b.bin", Body: "xyz" }));
+    await (await c.send(new GetObjectCommand({ Bucket: "requests-metered", Key: "docs/a.txt" }))).Body!.transformToString();
+    await expect(c.send(new GetObjectCommand({ Bucket: "requests-metered", Key: "docs/missing" }))).rejects.toThrow();
+    await c.send(new HeadObjectCommand({ Bucket: "requests-metered", Key: "img/b.bin" }));
+    await c.send(new ListObjectsV2Command({ Bucket: "requests-metered" }));
+    await c.send(new DeleteObjectCommand({ Bucket: "requests-metered", Key: "img/b.bin" }));
+    await c.send(new PutObjectCommand({ Bucket: "requests-plain", Key: "x", Body: "x" }));
+    n.clock.advance(60);
+
+    const dims = (id: string) => [
+      { Name: "BucketName", Value: "requests-metered" },
+      { Name: "FilterId", Value: id },
+    ];
+    const expectSum = async (metric: string, id: string, sum: number) => expect((await waitFor("AWS/S3", metric, dims(id), (d) => d.Sum === sum, true)).Sum).toBe(sum);
+    await expectSum("AllRequests", "docs", 3); // PUT, GET and the failed GET under docs/
+    await expectSum("GetRequests", "docs", 2);
+    await expectSum("PutRequests", "docs", 1);
+    const errors = await waitFor("AWS/S3", "4xxErrors", dims("docs"), (d) => d.SampleCount === 3, true);
+    expect(errors).toMatchObject({ Sum: 1, SampleCount: 3 });
+    expect((await waitFor("AWS/S3", "5xxErrors", dims("docs"), (d) => d.SampleCount === 3, true)).Sum).toBe(0);
+    await expectSum("BytesDownloaded", "docs", 10);
+    await expectSum("BytesUploaded", "docs", 10);
+    const latency = await waitFor("AWS/S3", "TotalRequestLatency", dims("docs"), (d) => d.SampleCount === 2, true);
+    expect(latency.Unit).toBe("Milliseconds");
+    expect((await waitFor("AWS/S3", "FirstByteLatency", dims("docs"), (d) => d.SampleCount === 2, true)).Unit).toBe("Milliseconds");
+    // The tag filter: the object tagged team=blue (its PUT and its GET), not the untagged one.
+    await expectSum("AllRequests", "blue", 2);
+    // The whole bucket: the list, head and delete too.
+    await expectSum("ListRequests", "all", 1);
+    await expectSum("HeadRequests", "all", 1);
+    await expectSum("DeleteRequests", "all", 1);
+    await expectSum("PutRequests", "all", 2);
+
+    const plain = await cw.send(new ListMetricsCommand({ Namespace: "AWS/S3", MetricName: "AllRequests", Dimensions: [{ Name: "BucketName", Value: "requests-plain" }] }));
+    expect(plain.Metrics ?? []).toEqual([]);
+  });
+
+  it("publishes daily BucketSizeBytes per storage type and NumberOfObjects", async () => {
+    const c = s3();
+    await c.send(new CreateBucketCommand({ Bucket: "storage-metered" }));
+    await c.send(new PutObjectCommand({ Bucket: "storage-metered", Key: "a", Body: "x".repeat(100) }));
+    await c.send(new PutObjectCommand({ Bucket: "storage-metered", Key: "b", Body: "y".repeat(50) }));
+    await c.send(new PutObjectCommand({ Bucket: "storage-metered", Key: "c", Body: "z".repeat(7), StorageClass: "STANDARD_IA" }));
+    n.clock.advance(86_400);
+    const bucket = { Name: "BucketName", Value: "storage-metered" };
+    expect((await waitFor("AWS/S3", "BucketSizeBytes", [bucket, { Name: "StorageType", Value: "StandardStorage" }], () => true)).Maximum).toBe(150);
+    expect((await waitFor("AWS/S3", "BucketSizeBytes", [bucket, { Name: "StorageType", Value: "StandardIAStorage" }], () => true)).Maximum).toBe(7);
+    const count = await waitFor("AWS/S3", "NumberOfObjects", [bucket, { Name: "StorageType", Value: "AllStorageTypes" }], () => true);
+    expect(count).toMatchObject({ Maximum: 3, SampleCount: 1 });
   });
 });

@@ -16,6 +16,14 @@ export const ConfigErrors = {
   MethodNotAllowed: { code: "MethodNotAllowed", status: 405, message: "The specified method is not allowed against this resource." },
   InvalidBucketState: { code: "InvalidBucketState", status: 409 },
 
+  // Metrics configurations (request-metrics.ts).
+  NoSuchConfiguration: { code: "NoSuchConfiguration", status: 404, message: "The specified configuration does not exist." },
+  TooManyConfigurations: {
+    code: "TooManyConfigurations",
+    status: 400,
+    message: "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.",
+  },
+
   // "Not configured" answers of the Get operations.
   NoSuchTagSet: { code: "NoSuchTagSet", status: 404, message: "The TagSet does not exist" },
   NoSuchCORSConfiguration: { code: "NoSuchCORSConfiguration", status: 404, message: "The CORS configuration does not exist" },

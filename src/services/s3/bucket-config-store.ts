@@ -119,6 +119,17 @@ export interface ObjectLockConfig {
   Rule?: { DefaultRetention: { Mode: "GOVERNANCE" | "COMPLIANCE"; Days?: number; Years?: number } };
 }
 
+/** A request-metrics configuration (request-metrics.ts): which requests its FilterId counts. */
+export interface MetricsConfig {
+  Id: string;
+  Filter?: {
+    Prefix?: string;
+    Tag?: Tag;
+    AccessPointArn?: string;
+    And?: { Prefix?: string; Tags?: Tag[]; AccessPointArn?: string };
+  };
+}
+
 /** Every kind of bucket configuration and the value stored for it. */
 export interface BucketConfigs {
   tagging: Tag[];
@@ -138,6 +149,8 @@ export interface BucketConfigs {
   website: WebsiteConfig;
   objectLock: ObjectLockConfig;
   accelerate: "Enabled" | "Suspended";
+  /** Request-metrics configurations by Id. */
+  metrics: Record<string, MetricsConfig>;
 }
 export type ConfigKind = keyof BucketConfigs;
 

@@ -19,6 +19,8 @@ import { registerServiceWrites } from "./service-writes.js";
 import { ReplicationRunner } from "./replication.js";
 import { accessPointFacts, accessPointPolicy } from "./access-points.js";
 import { suspendForReset } from "./bucket-cache.js";
+import { metricsConfigHandlers, NAMESPACE as METRICS_NAMESPACE, startStorageMetrics, withRequestMetrics } from "./request-metrics.js";
+import { MetricAggregator } from "../cloudwatch/builtin-metrics.js";
 
 /** Each Nimbus instance's replication runner (replication.ts). */
 const replicationRunners = new WeakMap<ServiceRuntime, ReplicationRunner>();
@@ -42,7 +44,17 @@ const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unkno
 export const s3 = defineService<S3Operations>({
   name: "s3",
   // multipartHandlers wraps GetObject / HeadObject / GetObjectAttributes for parts of multipart objects.
-  handlers: { ...handlers, ...bucketConfigHandlers, ...objectHandlers, ...multipartHandlers, ...restoreHandlers, ...objectLockHandlers, ...objectAclHandlers },
+  // withRequestMetrics: AWS/S3 request metrics for buckets with a metrics configuration (request-metrics.ts).
+  handlers: withRequestMetrics({
+    ...handlers,
+    ...bucketConfigHandlers,
+    ...objectHandlers,
+    ...multipartHandlers,
+    ...restoreHandlers,
+    ...objectLockHandlers,
+    ...objectAclHandlers,
+    ...metricsConfigHandlers,
+  }),
   anonymousByResourcePolicy: true,
   // A bucket policy that denies everyone still lets the owning account's root fix it, as in AWS.
   rootAlwaysAllowed: ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"],
@@ -72,10 +84,13 @@ export const s3 = defineService<S3Operations>({
     replication.start();
     // Objects other services deliver (CloudTrail log files, ...): service-writes.ts.
     serviceWrites.set(runtime, registerServiceWrites(runtime));
+    // Daily BucketSizeBytes / NumberOfObjects (request-metrics.ts).
+    startStorageMetrics(runtime);
   },
   // Bucket state is cached in memory (bucket-cache.ts): storage is wiped right after this.
-  reset() {
+  reset(runtime) {
     suspendForReset();
+    MetricAggregator.for(runtime.storage.metadata, runtime.clock, METRICS_NAMESPACE).discard();
   },
   async stop(runtime) {
     await lifecycleRunners.get(runtime)?.stop();
@@ -84,6 +99,7 @@ export const s3 = defineService<S3Operations>({
     replicationRunners.delete(runtime);
     serviceWrites.get(runtime)?.();
     serviceWrites.delete(runtime);
+    await MetricAggregator.release(runtime.storage.metadata, METRICS_NAMESPACE);
   },
   // S3's IAM actions differ from its operation names. Through an access point every operation is
   // also checked against the access point ARN and its policy (access-points.ts).
@@ -136,6 +152,10 @@ export const s3 = defineService<S3Operations>({
     DeleteBucketWebsite: bucketFacts("s3:DeleteBucketWebsite"),
     PutObjectLockConfiguration: bucketFacts("s3:PutBucketObjectLockConfiguration"),
     GetObjectLockConfiguration: bucketFacts("s3:GetBucketObjectLockConfiguration"),
+    PutBucketMetricsConfiguration: bucketFacts("s3:PutMetricsConfiguration"),
+    GetBucketMetricsConfiguration: bucketFacts("s3:GetMetricsConfiguration"),
+    ListBucketMetricsConfigurations: bucketFacts("s3:GetMetricsConfiguration"),
+    DeleteBucketMetricsConfiguration: bucketFacts("s3:PutMetricsConfiguration"),
     // Objects, listings and versioning (object-facts.ts).
     ...objectAuthorization,
     DeleteObject: withBypass(objectAuthorization.DeleteObject!),

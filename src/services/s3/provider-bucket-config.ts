@@ -1,7 +1,8 @@
 /**
  * S3 bucket configuration: tagging, CORS, default encryption, Object Ownership, Block Public
  * Access, ACLs, bucket policies, request payment, logging, lifecycle, event notifications,
- * replication, website, Object Lock and Transfer Acceleration settings. Each is validated the way
+ * replication, website, Object Lock and Transfer Acceleration settings (metrics configurations:
+ * request-metrics.ts). Each is validated the way
  * S3 validates it and stored per bucket (bucket-config-store.ts). Where a setting has an effect
  * Nimbus implements, it is enforced: the bucket policy and ACL are the resource policy the
  * gateway's authorizer evaluates (with Block Public Access applied, bucket-policy.ts), CORS rules
@@ -20,6 +21,14 @@
  * - Replication rules are acted on by replication.ts (its Gaps list what is not).
  * - Stored, not yet acted on: logging (no log objects are written), request payment (nobody is
  *   billed), Transfer Acceleration.
+ * - Metrics configurations (request-metrics.ts) drive AWS/S3 request metrics; the daily
+ *   BucketSizeBytes / NumberOfObjects are published for every bucket at the first minute of each
+ *   day of the clock. Not counted: the parts of incomplete multipart uploads (storage metrics),
+ *   requests refused before a handler runs (signature, IAM: no 4xxErrors for them),
+ *   SelectObjectContent. FirstByteLatency and TotalRequestLatency are both the
+ *   handler's time (the body is streamed after it). A tag filter reads the object's current tags
+ *   (PutObject: the request's x-amz-tagging). The wording of InvalidArgument for an ID or an
+ *   access point ARN that is not valid, and for a body ID other than the query's, is inferred.
  * - Object ACLs, object ownership and default encryption / Object Lock retention on writes are
  *   the object API's (it reads getDefaultEncryption, getObjectLockConfiguration,
  *   getObjectOwnership); only bucket ACL grants are evaluated here.
