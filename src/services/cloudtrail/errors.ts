@@ -18,5 +18,7 @@ export const CloudTrailErrors = {
   InvalidEventSelectorsException: e("InvalidEventSelectorsException"),
   InvalidTagParameterException: e("InvalidTagParameterException"),
   ResourceNotFoundException: e("ResourceNotFoundException"),
+  InvalidCloudWatchLogsLogGroupArnException: e("InvalidCloudWatchLogsLogGroupArnException"),
+  InvalidCloudWatchLogsRoleArnException: e("InvalidCloudWatchLogsRoleArnException"),
   InvalidParameterCombinationException: e("InvalidParameterCombinationException"),
 } satisfies Record<string, ErrorDef>;

@@ -1,13 +1,18 @@
 /**
  * AWS CloudTrail handlers: Event history (`LookupEvents` over the last 90 days of management
  * events) and trails (create/get/describe/list/update/delete, start/stop logging, status, event
- * selectors, tags).
+ * selectors, tags), delivering log files to S3, each event to a CloudWatch Logs group (stream
+ * `<account>_CloudTrail_<region>`) and a notification of each log file to an SNS topic.
  *
  * ## Gaps
- * - Trails record their configuration and logging state, and log files are delivered to the
- *   trail's S3 bucket only when S3 takes service deliveries (the `s3` bus target); SNS
- *   notifications of deliveries, CloudWatch Logs delivery, log file validation digests and
- *   Insights are not produced.
+ * - Log files are delivered to the trail's S3 bucket only when S3 takes service deliveries (the
+ *   `s3` bus target); log file validation digests and Insights are not produced.
+ * - CloudWatch Logs delivery checks that the role exists and trusts cloudtrail.amazonaws.com, not
+ *   that its policies allow logs:CreateLogStream/PutLogEvents; events go to the log group in the
+ *   same five-minute rounds as the S3 log files (AWS sends them within minutes, separately), and a
+ *   round whose S3 delivery fails sends nothing to CloudWatch Logs either, so neither repeats.
+ * - The SNS topic is not checked at CreateTrail (AWS: InsufficientSnsTopicPolicyException); a
+ *   topic policy that refuses cloudtrail.amazonaws.com shows as LatestNotificationError.
  * - Lake (event data stores, queries), channels and organization trails answer 501.
  * - `responseElements` is always null (AWS fills it for some mutating calls).
  *
@@ -21,6 +26,9 @@
 import { ServiceError } from "../../core/errors.js";
 import type { RequestContext } from "../../core/service.js";
 import type { CloudtrailOperations } from "../../generated/cloudtrail.js";
+import { getRoleByArn } from "../iam/principals.js";
+import { logGroupOf, trustsService } from "./destinations.js";
+import { tables as logsTables } from "../logs/store.js";
 import { mayWrite } from "../s3/service-writes.js";
 import { BucketStore } from "../s3/store.js";
 import { CloudTrailErrors } from "./errors.js";
@@ -32,6 +40,7 @@ const TRAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$/;
 const LOOKUP_KEYS = ["EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"];
 
 const trailArn = (ctx: RequestContext, name: string) => `arn:aws:cloudtrail:${ctx.region}:${ctx.account}:trail/${name}`;
+const topicArn = (ctx: RequestContext, nameOrArn: string) => (nameOrArn.startsWith("arn:") ? nameOrArn : `arn:aws:sns:${ctx.region}:${ctx.account}:${nameOrArn}`);
 const trailNameOf = (nameOrArn: string) => /:trail\/(.+)$/.exec(nameOrArn)?.[1] ?? nameOrArn;
 
 async function findTrail(ctx: RequestContext, nameOrArn: string): Promise<TrailRecord> {
@@ -42,9 +51,12 @@ async function findTrail(ctx: RequestContext, nameOrArn: string): Promise<TrailR
 }
 
 function trailOut(t: TrailRecord) {
-  const { logging, startLoggingTime, stopLoggingTime, deliveredThrough, latestDeliveryTime, latestDeliveryError, latestDeliveryAttemptTime, EventSelectors, AdvancedEventSelectors, ...out } = t;
-  void logging, startLoggingTime, stopLoggingTime, deliveredThrough, latestDeliveryTime, latestDeliveryError, latestDeliveryAttemptTime, EventSelectors, AdvancedEventSelectors;
-  return out;
+  const out: Record<string, unknown> = { ...t };
+  // Internal delivery state (lower-case fields) and selectors are not part of a trail's description.
+  for (const k of Object.keys(out)) if (/^[a-z]/.test(k)) delete out[k];
+  delete out.EventSelectors;
+  delete out.AdvancedEventSelectors;
+  return out as Omit<TrailRecord, "logging" | "EventSelectors" | "AdvancedEventSelectors">;
 }
 
 /** CloudTrail needs the bucket to exist and its policy to let cloudtrail.amazonaws.com write the account's logs. */
@@ -58,6 +70,20 @@ async function checkBucket(ctx: RequestContext, bucketName: string, prefix: stri
     sourceArn: trailArn(ctx, "x").replace(/x$/, ""),
   });
   if (!allowed) throw new ServiceError(CloudTrailErrors.InsufficientS3BucketPolicyException, `Incorrect S3 bucket policy is detected for bucket: ${bucketName}`);
+}
+
+/** CloudTrail's checks of a CloudWatch Logs destination: both ARNs, an existing group of the trail's region, a role CloudTrail can assume. */
+async function checkCloudWatchLogs(ctx: RequestContext, groupArn: string | undefined, roleArn: string | undefined): Promise<void> {
+  if (!groupArn && !roleArn) return;
+  if (!roleArn) throw new ServiceError(CloudTrailErrors.InvalidCloudWatchLogsRoleArnException, "You must specify a role ARN as well as a log group.");
+  if (!groupArn) throw new ServiceError(CloudTrailErrors.InvalidCloudWatchLogsLogGroupArnException, "You must specify a log group as well as a role ARN.");
+  const g = logGroupOf(groupArn);
+  const exists = g && g.region === ctx.region && g.account === ctx.account && (await logsTables(ctx.storage.metadata, { account: g.account, region: g.region, service: "logs" }).groups.get(g.name));
+  if (!exists) throw new ServiceError(CloudTrailErrors.InvalidCloudWatchLogsLogGroupArnException, "CloudTrail cannot validate the specified log group ARN.");
+  const role = await getRoleByArn(ctx.storage.metadata, roleArn);
+  if (!role || !trustsService(role.trustPolicy, "cloudtrail.amazonaws.com")) {
+    throw new ServiceError(CloudTrailErrors.InvalidCloudWatchLogsRoleArnException, "Access denied. Check the trust relationships for your role.");
+  }
 }
 
 function validateSelectors(selectors: EventSelector[]): void {
@@ -167,13 +193,14 @@ export const handlers: Partial<CloudtrailOperations> = {
     const table = trailsTable(ctx.storage.metadata, ctx.scope);
     if (await table.get(input.Name)) throw new ServiceError(CloudTrailErrors.TrailAlreadyExistsException, `Trail ${trailArn(ctx, input.Name)} already exists for customer: ${ctx.account}`);
     await checkBucket(ctx, input.S3BucketName, input.S3KeyPrefix);
+    await checkCloudWatchLogs(ctx, input.CloudWatchLogsLogGroupArn || undefined, input.CloudWatchLogsRoleArn || undefined);
     const trail: TrailRecord = {
       Name: input.Name,
       TrailARN: trailArn(ctx, input.Name),
       HomeRegion: ctx.region,
       S3BucketName: input.S3BucketName,
       ...(input.S3KeyPrefix ? { S3KeyPrefix: input.S3KeyPrefix } : {}),
-      ...(input.SnsTopicName ? { SnsTopicName: input.SnsTopicName, SnsTopicARN: input.SnsTopicName.startsWith("arn:") ? input.SnsTopicName : `arn:aws:sns:${ctx.region}:${ctx.account}:${input.SnsTopicName}` } : {}),
+      ...(input.SnsTopicName ? { SnsTopicName: input.SnsTopicName, SnsTopicARN: topicArn(ctx, input.SnsTopicName) } : {}),
       IncludeGlobalServiceEvents: input.IncludeGlobalServiceEvents ?? true,
       IsMultiRegionTrail: input.IsMultiRegionTrail ?? false,
       LogFileValidationEnabled: input.EnableLogFileValidation ?? false,
@@ -196,6 +223,11 @@ export const handlers: Partial<CloudtrailOperations> = {
   async UpdateTrail(ctx, input) {
     const trail = await findTrail(ctx, input.Name);
     if (input.S3BucketName !== undefined || input.S3KeyPrefix !== undefined) await checkBucket(ctx, input.S3BucketName ?? trail.S3BucketName, input.S3KeyPrefix ?? trail.S3KeyPrefix);
+    // An empty string turns a destination off, as on AWS.
+    const groupArn = input.CloudWatchLogsLogGroupArn !== undefined ? input.CloudWatchLogsLogGroupArn || undefined : trail.CloudWatchLogsLogGroupArn;
+    const roleArn = input.CloudWatchLogsRoleArn !== undefined ? input.CloudWatchLogsRoleArn || undefined : trail.CloudWatchLogsRoleArn;
+    if (input.CloudWatchLogsLogGroupArn !== undefined || input.CloudWatchLogsRoleArn !== undefined) await checkCloudWatchLogs(ctx, groupArn, roleArn);
+    const topic = input.SnsTopicName !== undefined ? input.SnsTopicName || undefined : trail.SnsTopicName;
     const next: TrailRecord = {
       ...trail,
       ...(input.S3BucketName !== undefined ? { S3BucketName: input.S3BucketName } : {}),
@@ -205,6 +237,13 @@ export const handlers: Partial<CloudtrailOperations> = {
       ...(input.EnableLogFileValidation !== undefined ? { LogFileValidationEnabled: input.EnableLogFileValidation } : {}),
       ...(input.KmsKeyId !== undefined ? { KmsKeyId: input.KmsKeyId } : {}),
     };
+    delete next.CloudWatchLogsLogGroupArn;
+    delete next.CloudWatchLogsRoleArn;
+    delete next.SnsTopicName;
+    delete next.SnsTopicARN;
+    if (groupArn) next.CloudWatchLogsLogGroupArn = groupArn;
+    if (roleArn) next.CloudWatchLogsRoleArn = roleArn;
+    if (topic) Object.assign(next, { SnsTopicName: topic, SnsTopicARN: topicArn(ctx, topic) });
     await trailsTable(ctx.storage.metadata, ctx.scope).put(trail.Name, next);
     return trailOut(next);
   },
@@ -263,6 +302,16 @@ export const handlers: Partial<CloudtrailOperations> = {
       ...(t.latestDeliveryError !== undefined ? { LatestDeliveryError: t.latestDeliveryError } : {}),
       ...(t.latestDeliveryAttemptTime !== undefined
         ? { LatestDeliveryAttemptTime: new Date(t.latestDeliveryAttemptTime).toISOString(), LatestDeliveryAttemptSucceeded: t.latestDeliveryError ? "" : new Date(t.latestDeliveryAttemptTime).toISOString() }
+        : {}),
+      ...(t.latestCloudWatchLogsDeliveryTime !== undefined ? { LatestCloudWatchLogsDeliveryTime: iso(t.latestCloudWatchLogsDeliveryTime) } : {}),
+      ...(t.latestCloudWatchLogsDeliveryError !== undefined ? { LatestCloudWatchLogsDeliveryError: t.latestCloudWatchLogsDeliveryError } : {}),
+      ...(t.latestNotificationTime !== undefined ? { LatestNotificationTime: iso(t.latestNotificationTime) } : {}),
+      ...(t.latestNotificationError !== undefined ? { LatestNotificationError: t.latestNotificationError } : {}),
+      ...(t.latestNotificationAttemptTime !== undefined
+        ? {
+            LatestNotificationAttemptTime: new Date(t.latestNotificationAttemptTime).toISOString(),
+            LatestNotificationAttemptSucceeded: t.latestNotificationError ? "" : new Date(t.latestNotificationAttemptTime).toISOString(),
+          }
         : {}),
     };
   },

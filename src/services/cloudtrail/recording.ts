@@ -4,7 +4,8 @@
  * only for accounts with a logging trail that selects data events. Every five minutes of clock a
  * logging trail's new events are gzipped into one log file per region and delivered to the
  * trail's bucket under `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/` through the delivery
- * bus (S3's `s3` target), as cloudtrail.amazonaws.com.
+ * bus (S3's `s3` target), as cloudtrail.amazonaws.com; then each log file is announced on the
+ * trail's SNS topic and the same events go to its CloudWatch Logs group (destinations.ts).
  */
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
@@ -12,6 +13,7 @@ import type { AuditRecord } from "../../core/audit.js";
 import type { DeliveryBus } from "../../core/bus.js";
 import type { Logger } from "../../core/logger.js";
 import type { MetadataStore } from "../../storage/types.js";
+import { deliverToCloudWatchLogs, notifyLogFile } from "./destinations.js";
 import { dataResourceOf, isDataEvent, isReadOnly, toCloudTrail } from "./record.js";
 import { EventRecorder, batchTable, eventKey, trailsTable, type EventRow, type TrailRecord } from "./store.js";
 
@@ -103,6 +105,7 @@ export async function deliverTrails(metadata: MetadataStore, bus: DeliveryBus, l
       }
       const last = batches[batches.length - 1]!.key;
       let error: string | undefined;
+      let notified: { error?: string } | undefined;
       for (const [region, events] of byRegion) {
         const stamp = new Date(nowMs).toISOString();
         const [y, m, d] = stamp.slice(0, 10).split("-") as [string, string, string];
@@ -115,18 +118,47 @@ export async function deliverTrails(metadata: MetadataStore, bus: DeliveryBus, l
             attributes: { "Content-Type": { DataType: "String", StringValue: "application/json" }, "Content-Encoding": { DataType: "String", StringValue: "gzip" }, "Body-Encoding": { DataType: "String", StringValue: "base64" } },
             sender: { servicePrincipal: "cloudtrail.amazonaws.com", account: scope.account, sourceArn: trail.TrailARN },
           });
+          if (trail.SnsTopicARN) {
+            const failed = await notifyLogFile(bus, trail, scope.account, key);
+            if (failed) logger.warn(`cloudtrail: notification for ${trail.TrailARN} failed: ${failed}`);
+            notified = { ...(failed ? { error: failed } : {}) };
+          }
         } catch (e) {
           error = e instanceof Error ? e.message : String(e);
           logger.warn(`cloudtrail: delivery for ${trail.TrailARN} failed: ${error}`);
         }
       }
+      // Events go to CloudWatch Logs in the round their log files reach S3, so a retried round repeats neither.
+      let cwError: string | undefined;
+      const toLogs = !error && trail.CloudWatchLogsLogGroupArn !== undefined && byRegion.size > 0;
+      if (toLogs) {
+        cwError = await deliverToCloudWatchLogs(metadata, bus, trail, scope.account, byRegion, nowMs);
+        if (cwError) logger.warn(`cloudtrail: CloudWatch Logs delivery for ${trail.TrailARN} failed: ${cwError}`);
+      }
       const fresh = await trails.get(trail.Name);
       if (!fresh) continue;
-      await trails.put(trail.Name, {
+      const next: TrailRecord = {
         ...fresh,
         latestDeliveryAttemptTime: nowMs,
         ...(error ? { latestDeliveryError: error } : { deliveredThrough: last, latestDeliveryTime: nowMs }),
-      });
+      };
+      if (!error) delete next.latestDeliveryError;
+      if (toLogs) {
+        if (cwError) next.latestCloudWatchLogsDeliveryError = cwError;
+        else {
+          next.latestCloudWatchLogsDeliveryTime = nowMs;
+          delete next.latestCloudWatchLogsDeliveryError;
+        }
+      }
+      if (notified) {
+        next.latestNotificationAttemptTime = nowMs;
+        if (notified.error) next.latestNotificationError = notified.error;
+        else {
+          next.latestNotificationTime = nowMs;
+          delete next.latestNotificationError;
+        }
+      }
+      await trails.put(trail.Name, next);
     }
   }
 }

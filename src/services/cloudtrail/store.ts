@@ -37,6 +37,11 @@ export interface TrailRecord {
   latestDeliveryTime?: number;
   latestDeliveryError?: string;
   latestDeliveryAttemptTime?: number;
+  latestCloudWatchLogsDeliveryTime?: number;
+  latestCloudWatchLogsDeliveryError?: string;
+  latestNotificationTime?: number;
+  latestNotificationError?: string;
+  latestNotificationAttemptTime?: number;
 }
 
 export interface EventSelector {
