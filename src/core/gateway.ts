@@ -355,14 +355,22 @@ export class Gateway {
         const output = ((await handler(ctx, input)) ?? {}) as Record<string, unknown>;
         return codec.serializeOutput(model, op, output, { requestId, method: opWire.method });
       },
-      allowed: async (operation, input) => {
+      allowed: async (operation, input, as) => {
         try {
-          await this.authorization.authorize(anonymous(operation), service, protocol, operation, input);
+          const ctx = as ? this.requestContext(requestId, service, operation, as.region, as.principal, req, wire) : anonymous(operation);
+          await this.authorization.authorize(ctx, service, protocol, operation, input);
           return true;
         } catch (e) {
           if (isServiceError(e) && e.status === 403) return false;
           throw e;
         }
+      },
+      authenticate: async (signed, signingName) => {
+        const auth = parseAuth(signed, { service: signingName, bodyRead: true });
+        if (auth.kind !== "anonymous" && auth.service !== signingName) {
+          throw new ServiceError({ code: "InvalidSignatureException", status: 403 }, `Credential should be scoped to correct service: '${signingName}'.`);
+        }
+        return (await this.authenticate(signed, auth, signingName, true)).principal;
       },
     };
   }

@@ -221,8 +221,17 @@ export interface WebsiteEnv extends HttpHookEnv {
    * only), handled, and its output serialized. Throws the operation's `ServiceError`.
    */
   invoke(operation: string, req: WireRequest): Promise<WireResponse>;
-  /** Whether an anonymous caller may call `operation` with `input` (authorization alone). */
-  allowed(operation: string, input: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Whether an anonymous caller (or `as.principal`, in `as.region`) may call `operation` with
+   * `input` (authorization alone).
+   */
+  allowed(operation: string, input: Record<string, unknown>, as?: { principal: Principal; region: string }): Promise<boolean>;
+  /**
+   * Who signed `req` with SigV4 for `signingName` (Lambda function URLs with AWS_IAM), verified
+   * as the gateway verifies API requests; anonymous when unsigned. Throws the gateway's
+   * authentication errors.
+   */
+  authenticate(req: WireRequest, signingName: string): Promise<Principal>;
 }
 
 /** A form upload the `formUpload` hook took on: what the gateway authorizes, and the work. */

@@ -10,6 +10,7 @@ import type { Delivery } from "../../core/bus.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import { Executor } from "./environments.js";
 import { SqsPoller } from "./event-source-mappings.js";
+import { StreamPoller } from "./stream-mappings.js";
 import { functionArn, queueKey, tables, versionKey, aliasKey, type QueuedEvent, type FunctionRecord, type PolicyStatement } from "./store.js";
 
 const RETRY_DELAYS_MS = [60_000, 120_000];
@@ -26,6 +27,7 @@ interface Worker {
   off: () => void;
   inflight: Set<Promise<void>>;
   poller?: SqsPoller;
+  streamPoller?: StreamPoller;
 }
 
 const workers = new WeakMap<MetadataStore, Worker>();
@@ -52,6 +54,7 @@ export function startLambdaWorker(runtime: ServiceRuntime, root: string): Worker
   };
   worker.timer.unref();
   worker.poller = new SqsPoller(runtime, worker.executor, () => worker.endpoint);
+  worker.streamPoller = new StreamPoller(runtime, worker.executor, () => worker.endpoint);
   workers.set(runtime.storage.metadata, worker);
   return worker;
 }
@@ -62,6 +65,7 @@ export async function stopLambdaWorker(runtime: ServiceRuntime): Promise<void> {
   clearInterval(w.timer);
   w.off();
   w.poller?.stop();
+  w.streamPoller?.stop();
   await w.executor.stop();
   await Promise.allSettled([...w.inflight]);
   workers.delete(runtime.storage.metadata);
@@ -78,6 +82,10 @@ export async function drainLambdaQueue(metadata: MetadataStore): Promise<void> {
     if (w.poller) {
       await w.poller.poll();
       while (!w.poller.idle()) await new Promise((r) => setTimeout(r, 10));
+    }
+    if (w.streamPoller) {
+      await w.streamPoller.poll();
+      while (!w.streamPoller.idle()) await new Promise((r) => setTimeout(r, 10));
     }
     if (w.inflight.size === 0) {
       await w.executor.flushLogs();

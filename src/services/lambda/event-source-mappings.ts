@@ -16,6 +16,7 @@ import type { Scope, Table } from "../../storage/types.js";
 import { handlers as sqsHandlers } from "../sqs/provider.js";
 import type { Executor } from "./environments.js";
 import { functionArn, tables } from "./store.js";
+import { compileFilters, passesFilters } from "./filter-criteria.js";
 
 export interface MappingRecord {
   UUID: string;
@@ -29,7 +30,15 @@ export interface MappingRecord {
   LastModified: number;
   StateTransitionReason: string;
   ScalingConfig?: { MaximumConcurrency?: number };
-  /** When the current partial batch started filling (batching window). */
+  /** Stream sources (DynamoDB Streams, stream-mappings.ts). */
+  StartingPosition?: string;
+  ParallelizationFactor?: number;
+  BisectBatchOnFunctionError?: boolean;
+  MaximumRetryAttempts?: number;
+  MaximumRecordAgeInSeconds?: number;
+  TumblingWindowInSeconds?: number;
+  DestinationConfig?: { OnFailure?: { Destination?: string } };
+  FilterCriteria?: { Filters?: { Pattern?: string }[] };
 }
 
 export const mappings = (metadata: ServiceRuntime["storage"]["metadata"], scope: Scope) => metadata.table<MappingRecord>(scope, "event-source-mappings") as Table<MappingRecord>;
@@ -146,24 +155,34 @@ export class SqsPoller {
       }
     }
     this.windowStart.delete(m.UUID);
-    const event = {
-      Records: messages.map((msg) => ({
-        messageId: msg.MessageId,
-        receiptHandle: msg.ReceiptHandle,
-        body: msg.Body,
-        attributes: msg.Attributes ?? {},
-        messageAttributes: Object.fromEntries(
-          Object.entries(msg.MessageAttributes ?? {}).map(([k, v]) => [
-            k,
-            { ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}), ...(v.BinaryValue !== undefined ? { binaryValue: Buffer.from(v.BinaryValue).toString("base64") } : {}), stringListValues: [], binaryListValues: [], dataType: v.DataType },
-          ]),
-        ),
-        md5OfBody: msg.MD5OfBody,
-        eventSource: "aws:sqs",
-        eventSourceARN: m.EventSourceArn,
-        awsRegion: region,
-      })),
-    };
+    // FilterCriteria: messages that match no filter are deleted without invoking, as on AWS.
+    const filters = compileFilters(m.FilterCriteria);
+    const toRecord = (msg: SqsMessage) => ({
+      messageId: msg.MessageId,
+      receiptHandle: msg.ReceiptHandle,
+      body: msg.Body,
+      attributes: msg.Attributes ?? {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(msg.MessageAttributes ?? {}).map(([k, v]) => [
+          k,
+          { ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}), ...(v.BinaryValue !== undefined ? { binaryValue: Buffer.from(v.BinaryValue).toString("base64") } : {}), stringListValues: [], binaryListValues: [], dataType: v.DataType },
+        ]),
+      ),
+      md5OfBody: msg.MD5OfBody,
+      eventSource: "aws:sqs",
+      eventSourceARN: m.EventSourceArn,
+      awsRegion: region,
+    });
+    if (filters.length) {
+      const dropped = messages.filter((msg) => !passesFilters(filters, { ...toRecord(msg), body: parseBody(msg.Body) }));
+      for (let i = 0; i < dropped.length; i += 10) {
+        await sqsHandlers.DeleteMessageBatch!(ctx, { QueueUrl: queueUrl, Entries: dropped.slice(i, i + 10).map((x, j) => ({ Id: String(j), ReceiptHandle: x.ReceiptHandle! })) });
+      }
+      const gone = new Set(dropped);
+      messages.splice(0, messages.length, ...messages.filter((x) => !gone.has(x)));
+      if (messages.length === 0) return;
+    }
+    const event = { Records: messages.map(toRecord) };
     const t = tables(this.runtime.storage.metadata, scope);
     const rec = await t.functions.get(m.FunctionName);
     if (!rec) return;
@@ -203,5 +222,14 @@ export class SqsPoller {
     for (let i = 0; i < done.length; i += 10) {
       await sqsHandlers.DeleteMessageBatch!(ctx, { QueueUrl: queueUrl, Entries: done.slice(i, i + 10).map((x, j) => ({ Id: String(j), ReceiptHandle: x.ReceiptHandle! })) });
     }
+  }
+}
+
+/** A message body as filters see it: its JSON when it is JSON, else the text. */
+function parseBody(body: string | undefined): unknown {
+  try {
+    return JSON.parse(body ?? "");
+  } catch {
+    return body;
   }
 }

@@ -4,11 +4,14 @@
  * `/_nimbus/lambda-url/<url-id>/...`. Requests become payload format 2.0 events; the function's
  * answer becomes the HTTP response as AWS maps it (a `statusCode` object, or any JSON as a 200
  * application/json body). AuthType NONE needs a resource policy statement allowing
- * `lambda:InvokeFunctionUrl` to everyone, as AWS requires; CORS preflights are answered from the
- * URL's Cors configuration.
+ * `lambda:InvokeFunctionUrl` to everyone, as AWS requires. AuthType AWS_IAM needs a request
+ * SigV4-signed for the `lambda` service (verified by the gateway's own verifier) by a principal
+ * the identity policies or the function's resource policy allow `lambda:InvokeFunctionUrl`
+ * (condition key `lambda:FunctionUrlAuthType` = AWS_IAM); others get 403 {"Message":"Forbidden"}.
+ * CORS preflights are answered from the URL's Cors configuration.
  */
 import { randomBytes } from "node:crypto";
-import type { WebsiteHook, HttpHookEnv } from "../../core/service.js";
+import type { Principal, WebsiteHook, WebsiteEnv } from "../../core/service.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import type { WireRequest, WireResponse } from "../../protocol/types.js";
 import { GLOBAL_REGION } from "../../core/regions.js";
@@ -90,6 +93,33 @@ function publicByPolicy(policy: { Principal: unknown; Action: string; Condition?
   );
 }
 
+/** The signer of an AWS_IAM URL request, when the signature holds and IAM allows the call. */
+async function iamCaller(req: WireRequest, env: WebsiteEnv, fnArn: string, region: string): Promise<Principal | undefined> {
+  let principal: Principal;
+  try {
+    principal = await env.authenticate(req, "lambda");
+  } catch {
+    // AWS answers a bad or unknown signature on a function URL with the same bare 403.
+    return undefined;
+  }
+  if (principal.type === "anonymous") return undefined;
+  const allowed = await env.allowed("InvokeFunctionUrl", { FunctionName: fnArn }, { principal, region });
+  return allowed ? principal : undefined;
+}
+
+/** requestContext.authorizer.iam of a signed request's event, as AWS fills it. */
+function iamAuthorizer(p: Exclude<Principal, { type: "anonymous" }>) {
+  return {
+    accessKey: p.accessKeyId,
+    accountId: p.account,
+    callerId: p.type === "assumed-role" ? `${p.roleId}:${p.sessionName}` : p.userId,
+    cognitoIdentity: null,
+    principalOrgId: null,
+    userArn: p.arn,
+    userId: p.type === "assumed-role" ? `${p.roleId}:${p.sessionName}` : p.userId,
+  };
+}
+
 const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|.*\+(json|xml))/i;
 
 function clfTime(d: Date): string {
@@ -98,7 +128,7 @@ function clfTime(d: Date): string {
   return `${p(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
-async function serve(req: WireRequest, env: HttpHookEnv): Promise<WireResponse> {
+async function serve(req: WireRequest, env: WebsiteEnv): Promise<WireResponse> {
   const where = locate(req)!;
   const metadata = env.storage.metadata;
   const entry = await index(metadata).get(where.urlId);
@@ -122,8 +152,11 @@ async function serve(req: WireRequest, env: HttpHookEnv): Promise<WireResponse> 
       body: "",
     };
   }
-  if (cfg.AuthType === "AWS_IAM") return text(403, "Forbidden", corsHeaders(cfg, origin));
-  if (!publicByPolicy(rec.policy)) return text(403, "Forbidden", corsHeaders(cfg, origin));
+  let caller: Principal | undefined;
+  if (cfg.AuthType === "AWS_IAM") {
+    caller = await iamCaller(req, env, functionArn(scope, entry.name, entry.qualifier), entry.region);
+    if (!caller) return text(403, "Forbidden", corsHeaders(cfg, origin));
+  } else if (!publicByPolicy(rec.policy)) return text(403, "Forbidden", corsHeaders(cfg, origin));
   let config = rec.config;
   let code = rec.code;
   let version = "$LATEST";
@@ -155,7 +188,8 @@ async function serve(req: WireRequest, env: HttpHookEnv): Promise<WireResponse> 
     headers,
     ...(req.query.length ? { queryStringParameters: qs } : {}),
     requestContext: {
-      accountId: "anonymous",
+      accountId: caller?.account ?? "anonymous",
+      ...(caller && caller.type !== "anonymous" ? { authorizer: { iam: iamAuthorizer(caller) } } : {}),
       apiId: where.urlId,
       domainName: req.headers.host ?? "",
       domainPrefix: where.urlId,

@@ -94,5 +94,7 @@ export const lambda = defineService<LambdaOperations>({
     RemovePermission: onFunction(),
     GetPolicy: onFunction(),
     Invoke: onFunction("lambda:InvokeFunction", true),
+    // Not an API operation: the function URL hook authorizes AWS_IAM requests with it.
+    InvokeFunctionUrl: (ctx, input) => ({ ...onFunction("lambda:InvokeFunctionUrl", true)(ctx, input), context: { "lambda:FunctionUrlAuthType": "AWS_IAM" } }),
   },
 });

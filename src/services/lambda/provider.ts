@@ -4,13 +4,19 @@
  * invocations queued persistently and retried on the injected clock (async-invoke.ts).
  *
  * ## Gaps
- * - Function URLs with AuthType AWS_IAM answer 403 (SigV4-signed URL calls are not verified
- *   yet); InvokeMode RESPONSE_STREAM is refused.
+ * - Function URLs: InvokeMode RESPONSE_STREAM is refused. AWS_IAM URLs answer every refusal
+ *   (unsigned, bad signature, denied) with the same 403 {"Message":"Forbidden"}.
  * - Layers, provisioned concurrency, code signing, InvokeWithResponseStream and runtime management
  *   answer 501 NotImplemented (CreateFunction with Layers is refused).
- * - Event source mappings: SQS only (no DynamoDB Streams, Kinesis, Kafka; no FilterCriteria);
- *   the poller calls SQS's handlers as the service and does not check the execution role's
- *   sqs:ReceiveMessage permission. Maximum concurrency is recorded, not applied.
+ * - Event source mappings: SQS and DynamoDB Streams (no Kinesis, Kafka, MQ, DocumentDB). The SQS
+ *   poller calls SQS's handlers as the service and does not check the execution role's
+ *   sqs:ReceiveMessage permission; maximum concurrency is recorded, not applied.
+ * - DynamoDB Streams mappings: ParallelizationFactor (1-10) is recorded, but each stream's one
+ *   shard is processed one batch at a time; TumblingWindowInSeconds is recorded, not applied (no
+ *   window state); on-failure destinations are SQS queues and SNS topics (not S3 or Kafka); the
+ *   mapping stays Enabled when its stream is disabled or its table deleted. The role's stream and
+ *   destination permissions are checked at create/update (and the destination's again on
+ *   delivery), not on every read.
  * - The function's /tmp is a private TMPDIR (not a mount at /tmp), and its size is not capped.
  * - Architectures are recorded, not emulated: code runs on the machine's architecture.
  * - Metrics: Invocations, Errors, Duration, Throttles and ConcurrentExecutions by FunctionName
@@ -30,6 +36,9 @@
  *   Nimbus (NODE_PATH), and Python functions get whatever boto3 their python3 has.
  * - Code.Location is a Nimbus URL (/_nimbus/lambda/code/...) signed for 10 minutes by a
  *   per-process key, not a presigned S3 URL.
+ * - DynamoDB Streams mappings read the stream's records in-process (the records GetRecords
+ *   returns) rather than through HTTP; a failed batch is retried after a few poller passes
+ *   (about 0.2-2 s, real time) rather than AWS's exponential backoff.
  * - Packages are extracted once per code hash into a per-instance temporary directory; the zip
  *   itself is kept in the blob store, so extraction is redone after a restart.
  */
@@ -47,6 +56,8 @@ import { listZip, UNZIPPED_LIMIT, ZIPPED_LIMIT } from "./code.js";
 import { aliasKey, functionArn, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
 import { executorOf, enqueueEvent, setLambdaEndpoint, eicKey, eventInvokeConfigs, type EventInvokeConfig } from "./async-invoke.js";
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
+import { checkFailureDestination, checkStreamAccess, isDynamoStreamArn, startingCheckpoint, streamStates } from "./stream-mappings.js";
+import { compileFilters } from "./filter-criteria.js";
 import { functionUrl, indexUrl, newUrlId, urlKey, urlTable, type UrlConfig } from "./function-urls.js";
 
 /** AWS's default account quotas. */
@@ -762,7 +773,8 @@ function fingerprint(c: FunctionConfiguration): string {
 // ---------------------------------------------------------------------------------------------
 // Event source mappings (SQS; see event-source-mappings.ts)
 
-function mappingOutput(m: MappingRecord) {
+function mappingOutput(m: MappingRecord, lastResult?: string) {
+  const stream = isDynamoStreamArn(m.EventSourceArn);
   return {
     UUID: m.UUID,
     EventSourceArn: m.EventSourceArn,
@@ -774,13 +786,64 @@ function mappingOutput(m: MappingRecord) {
     StateTransitionReason: m.StateTransitionReason,
     LastModified: new Date(m.LastModified),
     ...(m.ScalingConfig ? { ScalingConfig: m.ScalingConfig } : {}),
+    ...(m.FilterCriteria?.Filters?.length ? { FilterCriteria: m.FilterCriteria } : {}),
+    ...(stream
+      ? {
+          StartingPosition: m.StartingPosition,
+          ParallelizationFactor: m.ParallelizationFactor ?? 1,
+          MaximumRecordAgeInSeconds: m.MaximumRecordAgeInSeconds ?? -1,
+          BisectBatchOnFunctionError: m.BisectBatchOnFunctionError ?? false,
+          MaximumRetryAttempts: m.MaximumRetryAttempts ?? -1,
+          TumblingWindowInSeconds: m.TumblingWindowInSeconds ?? 0,
+          DestinationConfig: { OnFailure: m.DestinationConfig?.OnFailure?.Destination ? { Destination: m.DestinationConfig.OnFailure.Destination } : {} },
+          LastProcessingResult: lastResult ?? "No records processed",
+        }
+      : {}),
   };
 }
 
-function checkMappingNumbers(batch: number | undefined, window: number | undefined, responseTypes: string[] | undefined): void {
+/** A mapping as Get/List/Update/Delete answer it (stream mappings with their last result). */
+async function mappingView(ctx: RequestContext, m: MappingRecord) {
+  if (!isDynamoStreamArn(m.EventSourceArn)) return mappingOutput(m);
+  return mappingOutput(m, (await streamStates(ctx.storage.metadata, ctx.scope).get(m.UUID))?.lastResult);
+}
+
+type StreamInput = {
+  StartingPosition?: string;
+  ParallelizationFactor?: number;
+  BisectBatchOnFunctionError?: boolean;
+  MaximumRetryAttempts?: number;
+  MaximumRecordAgeInSeconds?: number;
+  TumblingWindowInSeconds?: number;
+  DestinationConfig?: { OnFailure?: { Destination?: string }; OnSuccess?: { Destination?: string } };
+  FilterCriteria?: { Filters?: { Pattern?: string }[] };
+};
+
+/** Stream parameters, with the ranges AWS documents for DynamoDB event source mappings. */
+function checkStreamNumbers(input: StreamInput): void {
+  const range = (name: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && (v < min || v > max)) throw validation(`Value '${v}' at '${name}' failed to satisfy constraint: Member must have value ${v < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`}`);
+  };
+  range("maximumRetryAttempts", input.MaximumRetryAttempts, -1, 10000);
+  range("maximumRecordAgeInSeconds", input.MaximumRecordAgeInSeconds, -1, 604800);
+  range("parallelizationFactor", input.ParallelizationFactor, 1, 10);
+  range("tumblingWindowInSeconds", input.TumblingWindowInSeconds, 0, 900);
+  const age = input.MaximumRecordAgeInSeconds;
+  if (age !== undefined && age !== -1 && age < 60) throw invalid("MaximumRecordAgeInSeconds must be -1 (infinite) or between 60 and 604800 seconds.");
+  if (input.DestinationConfig?.OnSuccess?.Destination) throw invalid("Unsupported DestinationConfig parameter for given event source mapping type.");
+}
+
+/** Stream-only parameters on a queue mapping are refused, as AWS refuses them. */
+function refuseStreamParameters(input: StreamInput): void {
+  for (const key of ["StartingPosition", "ParallelizationFactor", "BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "TumblingWindowInSeconds", "DestinationConfig"] as const) {
+    if (input[key] !== undefined) throw invalid(`Unsupported ${key} parameter for given event source mapping type.`);
+  }
+}
+
+function checkMappingNumbers(batch: number | undefined, window: number | undefined, responseTypes: string[] | undefined, queue = true): void {
   if (batch !== undefined && (batch < 1 || batch > 10000)) throw validation(`Value '${batch}' at 'batchSize' failed to satisfy constraint: Member must have value ${batch < 1 ? "greater than or equal to 1" : "less than or equal to 10000"}`);
   if (window !== undefined && (window < 0 || window > 300)) throw validation(`Value '${window}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value ${window < 0 ? "greater than or equal to 0" : "less than or equal to 300"}`);
-  if (batch !== undefined && batch > 10 && !window) throw invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10");
+  if (queue && batch !== undefined && batch > 10 && !window) throw invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10");
   for (const t of responseTypes ?? []) if (t !== "ReportBatchItemFailures") throw validation(`Value '[${t}]' at 'functionResponseTypes' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]`);
 }
 
@@ -795,35 +858,70 @@ Object.assign(handlers, {
     const ref = parseFunctionName(ctx, input.FunctionName);
     const rec = await getRecord(ctx, ref);
     const source = input.EventSourceArn ?? "";
-    if (!/^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(source)) {
-      throw invalid(source ? `Nimbus maps SQS queues to functions so far; ${source} is not an SQS queue ARN.` : "Unrecognized event source, must be kafka or specify EventSourceArn.");
+    const stream = isDynamoStreamArn(source);
+    if (!stream && !/^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(source)) {
+      throw invalid(source ? `Nimbus maps SQS queues and DynamoDB streams to functions so far; ${source} is neither.` : "Unrecognized event source, must be kafka or specify EventSourceArn.");
     }
-    checkMappingNumbers(input.BatchSize, input.MaximumBatchingWindowInSeconds, input.FunctionResponseTypes);
+    checkMappingNumbers(input.BatchSize, input.MaximumBatchingWindowInSeconds, input.FunctionResponseTypes, !stream);
+    compileFilters(input.FilterCriteria);
+    let checkpoint: string | undefined;
+    if (stream) {
+      const start = input.StartingPosition;
+      if (start === undefined) throw invalid("StartingPosition is required for DynamoDB Streams event sources.");
+      if (!["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"].includes(start)) throw validation(`Value '${start}' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]`);
+      if (start === "AT_TIMESTAMP") throw invalid("Unsupported starting position for DynamoDB Streams event source: AT_TIMESTAMP is supported for Amazon Kinesis only.");
+      checkStreamNumbers(input);
+      await checkStreamAccess(ctx.storage.metadata, rec.config.Role!, source);
+      const dest = input.DestinationConfig?.OnFailure?.Destination;
+      if (dest) await checkFailureDestination(ctx.storage.metadata, rec.config.Role!, dest);
+      checkpoint = await startingCheckpoint(ctx.storage.metadata, source, start, ctx.clock.nowMs());
+    } else {
+      refuseStreamParameters(input);
+    }
     const m: MappingRecord = {
       UUID: randomUUID(),
       EventSourceArn: source,
       FunctionArn: rec.config.FunctionArn!,
       FunctionName: ref.name,
-      BatchSize: input.BatchSize ?? 10,
+      BatchSize: input.BatchSize ?? (stream ? 100 : 10),
       MaximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds ?? 0,
       FunctionResponseTypes: input.FunctionResponseTypes ?? [],
       State: input.Enabled === false ? "Disabled" : "Enabled",
       LastModified: ctx.clock.nowMs(),
-      StateTransitionReason: "USER_INITIATED",
+      StateTransitionReason: stream ? "User action" : "USER_INITIATED",
       ...(input.ScalingConfig ? { ScalingConfig: input.ScalingConfig } : {}),
+      ...(input.FilterCriteria?.Filters?.length ? { FilterCriteria: { Filters: input.FilterCriteria.Filters.map((f) => ({ Pattern: f.Pattern ?? "" })) } } : {}),
+      ...(stream
+        ? {
+            StartingPosition: input.StartingPosition!,
+            ParallelizationFactor: input.ParallelizationFactor ?? 1,
+            BisectBatchOnFunctionError: input.BisectBatchOnFunctionError ?? false,
+            MaximumRetryAttempts: input.MaximumRetryAttempts ?? -1,
+            MaximumRecordAgeInSeconds: input.MaximumRecordAgeInSeconds ?? -1,
+            TumblingWindowInSeconds: input.TumblingWindowInSeconds ?? 0,
+            ...(input.DestinationConfig?.OnFailure?.Destination ? { DestinationConfig: { OnFailure: { Destination: input.DestinationConfig.OnFailure.Destination } } } : {}),
+          }
+        : {}),
     };
     const existing = await mappings(ctx.storage.metadata, ctx.scope).list();
-    if (existing.some((e) => e.value.EventSourceArn === source && e.value.FunctionName === ref.name)) {
-      const dup = existing.find((e) => e.value.EventSourceArn === source && e.value.FunctionName === ref.name)!;
-      throw new ServiceError(LambdaErrors.ResourceConflictException, `An event source mapping with SQS arn (" ${source} ") and function (" ${ref.name} ") already exists. Please update or delete the existing mapping with UUID ${dup.value.UUID}`, { Type: "User" });
+    const dup = existing.find((e) => e.value.EventSourceArn === source && e.value.FunctionName === ref.name);
+    if (dup) {
+      throw new ServiceError(
+        LambdaErrors.ResourceConflictException,
+        stream
+          ? `The event source arn (" ${source} ") and function (" ${ref.name} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${dup.value.UUID}`
+          : `An event source mapping with SQS arn (" ${source} ") and function (" ${ref.name} ") already exists. Please update or delete the existing mapping with UUID ${dup.value.UUID}`,
+        { Type: "User" },
+      );
     }
+    if (stream) await streamStates(ctx.storage.metadata, ctx.scope).put(m.UUID, { streamArn: source, ...(checkpoint !== undefined ? { position: checkpoint } : {}), attempts: 0, lastResult: "No records processed" });
     await mappings(ctx.storage.metadata, ctx.scope).put(m.UUID, m);
     setLambdaEndpoint(ctx.storage.metadata, ctx.endpoint);
     return { ...mappingOutput(m), State: m.State === "Enabled" ? "Creating" : "Disabled" };
   },
 
   async GetEventSourceMapping(ctx: RequestContext, input: { UUID: string }) {
-    return mappingOutput(await getMapping(ctx, input.UUID));
+    return mappingView(ctx, await getMapping(ctx, input.UUID));
   },
 
   async ListEventSourceMappings(ctx: RequestContext, input: { EventSourceArn?: string; FunctionName?: string; Marker?: string; MaxItems?: number }) {
@@ -835,12 +933,21 @@ Object.assign(handlers, {
     }
     const start = input.Marker ? Number(input.Marker) : 0;
     const max = input.MaxItems ?? 100;
-    return { EventSourceMappings: rows.slice(start, start + max).map(mappingOutput), ...(start + max < rows.length ? { NextMarker: String(start + max) } : {}) };
+    const page = await Promise.all(rows.slice(start, start + max).map((m) => mappingView(ctx, m)));
+    return { EventSourceMappings: page, ...(start + max < rows.length ? { NextMarker: String(start + max) } : {}) };
   },
 
-  async UpdateEventSourceMapping(ctx: RequestContext, input: { UUID: string; Enabled?: boolean; BatchSize?: number; MaximumBatchingWindowInSeconds?: number; FunctionResponseTypes?: string[]; FunctionName?: string; ScalingConfig?: { MaximumConcurrency?: number } }) {
+  async UpdateEventSourceMapping(ctx: RequestContext, input: StreamInput & { UUID: string; Enabled?: boolean; BatchSize?: number; MaximumBatchingWindowInSeconds?: number; FunctionResponseTypes?: string[]; FunctionName?: string; ScalingConfig?: { MaximumConcurrency?: number } }) {
     const m = await getMapping(ctx, input.UUID);
-    checkMappingNumbers(input.BatchSize ?? m.BatchSize, input.MaximumBatchingWindowInSeconds ?? m.MaximumBatchingWindowInSeconds, input.FunctionResponseTypes);
+    const stream = isDynamoStreamArn(m.EventSourceArn);
+    checkMappingNumbers(input.BatchSize ?? m.BatchSize, input.MaximumBatchingWindowInSeconds ?? m.MaximumBatchingWindowInSeconds, input.FunctionResponseTypes, !stream);
+    compileFilters(input.FilterCriteria);
+    if (stream) {
+      if (input.StartingPosition !== undefined) throw invalid("Unsupported StartingPosition parameter for UpdateEventSourceMapping.");
+      checkStreamNumbers(input);
+    } else {
+      refuseStreamParameters(input);
+    }
     const next: MappingRecord = {
       ...m,
       ...(input.BatchSize !== undefined ? { BatchSize: input.BatchSize } : {}),
@@ -848,8 +955,25 @@ Object.assign(handlers, {
       ...(input.FunctionResponseTypes !== undefined ? { FunctionResponseTypes: input.FunctionResponseTypes } : {}),
       ...(input.Enabled !== undefined ? { State: input.Enabled ? "Enabled" : "Disabled" } : {}),
       ...(input.ScalingConfig ? { ScalingConfig: input.ScalingConfig } : {}),
+      ...(input.ParallelizationFactor !== undefined ? { ParallelizationFactor: input.ParallelizationFactor } : {}),
+      ...(input.BisectBatchOnFunctionError !== undefined ? { BisectBatchOnFunctionError: input.BisectBatchOnFunctionError } : {}),
+      ...(input.MaximumRetryAttempts !== undefined ? { MaximumRetryAttempts: input.MaximumRetryAttempts } : {}),
+      ...(input.MaximumRecordAgeInSeconds !== undefined ? { MaximumRecordAgeInSeconds: input.MaximumRecordAgeInSeconds } : {}),
+      ...(input.TumblingWindowInSeconds !== undefined ? { TumblingWindowInSeconds: input.TumblingWindowInSeconds } : {}),
       LastModified: ctx.clock.nowMs(),
     };
+    if (input.FilterCriteria !== undefined) {
+      if (input.FilterCriteria.Filters?.length) next.FilterCriteria = { Filters: input.FilterCriteria.Filters.map((f) => ({ Pattern: f.Pattern ?? "" })) };
+      else delete next.FilterCriteria;
+    }
+    if (input.DestinationConfig !== undefined) {
+      const dest = input.DestinationConfig.OnFailure?.Destination;
+      if (dest) {
+        const rec = await getRecord(ctx, parseFunctionName(ctx, next.FunctionName));
+        await checkFailureDestination(ctx.storage.metadata, rec.config.Role!, dest);
+        next.DestinationConfig = { OnFailure: { Destination: dest } };
+      } else delete next.DestinationConfig;
+    }
     if (input.FunctionName) {
       const ref = parseFunctionName(ctx, input.FunctionName);
       const rec = await getRecord(ctx, ref);
@@ -857,13 +981,15 @@ Object.assign(handlers, {
       next.FunctionArn = rec.config.FunctionArn!;
     }
     await mappings(ctx.storage.metadata, ctx.scope).put(m.UUID, next);
-    return { ...mappingOutput(next), State: input.Enabled === undefined ? "Updating" : input.Enabled ? "Enabling" : "Disabling" };
+    return { ...(await mappingView(ctx, next)), State: input.Enabled === undefined ? "Updating" : input.Enabled ? "Enabling" : "Disabling" };
   },
 
   async DeleteEventSourceMapping(ctx: RequestContext, input: { UUID: string }) {
     const m = await getMapping(ctx, input.UUID);
+    const view = await mappingView(ctx, m);
     await mappings(ctx.storage.metadata, ctx.scope).delete(m.UUID);
-    return { ...mappingOutput(m), State: "Deleting" };
+    await streamStates(ctx.storage.metadata, ctx.scope).delete(m.UUID);
+    return { ...view, State: "Deleting" };
   },
 } satisfies Partial<LambdaOperations>);
 
