@@ -166,7 +166,8 @@ export class Authorization {
     for (const { action, resources } of checks) for (const resource of resources) {
       if (ownRoot && resource === "*") continue;
       const resourcePolicy = resource !== "*" && def.resourcePolicy ? await def.resourcePolicy(ctx, resource) : undefined;
-      if (ownRoot && !resourcePolicy) continue;
+      // Root in its own account is stopped only by an explicit Deny: a policy without one passes.
+      if (ownRoot && (!resourcePolicy || !mayDeny(resourcePolicy))) continue;
       // No policy engine loaded: nothing but root may act (secure by default).
       const result: DecisionWithReason = decider
         ? await decider({
@@ -191,4 +192,12 @@ export class Authorization {
       throw new ServiceError(err, def.anonymousByResourcePolicy && p.type === "anonymous" ? "Access Denied" : message);
     }
   }
+}
+
+/**
+ * Whether a policy document's text could hold a Deny statement: not without a "Deny" string
+ * (or a \u escape that could spell one).
+ */
+function mayDeny(policy: string): boolean {
+  return /"deny"|\\u/i.test(policy);
 }

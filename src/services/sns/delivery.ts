@@ -333,7 +333,7 @@ class Signer {
       p = (async () => {
         const key = await signingKey(this.env.metadata, this.env.clock.nowMs());
         const version = this.msg.topic.attributes.SignatureVersion === "2" ? "2" : "1";
-        const signature = sign(
+        const signature = await sign(
           key,
           version,
           stringToSign({ Type: "Notification", Message: text, MessageId: this.msg.messageId, Subject: this.msg.subject, Timestamp: this.msg.timestamp, TopicArn: this.msg.topic.arn }),
@@ -600,7 +600,7 @@ export async function sendConfirmation(env: SnsEnv, topic: TopicRecord, sub: Sub
     SubscribeURL: subscribeUrl(topic, token),
     Timestamp: env.clock.now().toISOString(),
   };
-  const signed = { ...m, SignatureVersion: version, Signature: sign(key, version, stringToSign(m)), SigningCertURL: `${topic.endpoint}/_nimbus/sns/${certPath(key)}` };
+  const signed = { ...m, SignatureVersion: version, Signature: await sign(key, version, stringToSign(m)), SigningCertURL: `${topic.endpoint}/_nimbus/sns/${certPath(key)}` };
   if (sub.protocol === "http" || sub.protocol === "https") {
     postWithRetries(env, state, topic, sub, { "x-amz-sns-message-type": "SubscriptionConfirmation", "x-amz-sns-message-id": m.MessageId, "x-amz-sns-topic-arn": topic.arn }, JSON.stringify(signed), 0);
     return;
