@@ -37,6 +37,11 @@ export function setLambdaEndpoint(metadata: MetadataStore, endpoint: string): vo
   if (w) w.endpoint = endpoint;
 }
 
+/** The endpoint functions are told to call (the last one a request arrived on). */
+export function lambdaEndpoint(metadata: MetadataStore): string {
+  return workers.get(metadata)?.endpoint ?? process.env.NIMBUS_ENDPOINT ?? "http://127.0.0.1:4566";
+}
+
 export function executorOf(metadata: MetadataStore): Executor | undefined {
   return workers.get(metadata)?.executor;
 }

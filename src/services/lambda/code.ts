@@ -5,9 +5,9 @@
  * entries that would land outside the target directory (zip slip); Unix modes in the zip are
  * kept, so a custom runtime's `bootstrap` stays executable.
  */
-import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Entry, ZipFile } from "yauzl";
 import type { BlobStore } from "../../storage/types.js";
 
@@ -71,7 +71,19 @@ const extracting = new Map<string, Promise<string>>();
  * temporary directory renamed into place, so a half-extracted package is never used).
  */
 export function extractedCode(root: string, blobs: BlobStore, blob: string, sha256Hex: string): Promise<string> {
-  const dir = join(root, "code", sha256Hex.replace(/[^0-9a-f]/gi, ""));
+  return extractOnce(join(root, "code", sha256Hex.replace(/[^0-9a-f]/gi, "")), [blob], blobs);
+}
+
+/**
+ * The directory that stands for a function's /opt: its layers extracted in order into one tree
+ * (a later layer's file replaces an earlier one's, as on AWS), once per list of layer hashes.
+ */
+export function extractedLayers(root: string, blobs: BlobStore, layers: { blob: string; sha256Hex: string }[]): Promise<string> {
+  const id = createHash("sha256").update(layers.map((l) => l.sha256Hex).join(",")).digest("hex");
+  return extractOnce(join(root, "opt", id), layers.map((l) => l.blob), blobs);
+}
+
+function extractOnce(dir: string, sources: string[], blobs: BlobStore): Promise<string> {
   const pending = extracting.get(dir);
   if (pending) return pending;
   const work = (async () => {
@@ -79,7 +91,7 @@ export function extractedCode(root: string, blobs: BlobStore, blob: string, sha2
     const tmp = `${dir}.${randomBytes(6).toString("hex")}.tmp`;
     await mkdir(tmp, { recursive: true });
     try {
-      await extractZip(await readBlob(blobs, blob), tmp);
+      for (const blob of sources) await extractZip(await readBlob(blobs, blob), tmp);
       await rename(tmp, dir);
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
@@ -113,6 +125,8 @@ export async function extractZip(buffer: Buffer, target: string): Promise<void> 
         s.on("error", fail);
       }),
     );
+    // A file an earlier layer left (perhaps read-only) is replaced, not written through.
+    await unlink(dest).catch(() => undefined);
     await writeFile(dest, data);
     const mode = (entry.externalFileAttributes >>> 16) & 0o777;
     // Zips made on Windows carry no Unix mode: readable and, as AWS treats them, executable.

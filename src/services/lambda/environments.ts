@@ -5,6 +5,17 @@
  * environment runs one invocation at a time and is reused while warm; concurrent invocations
  * get separate environments; idle ones are reaped (by the injected clock). Timeouts and the
  * memory limit kill the environment, as AWS does.
+ *
+ * Layers: the function's layers are extracted in order into one directory per list of layers
+ * (code.ts), which stands for /opt: NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH name its
+ * nodejs/node_modules, python, bin and lib folders as AWS's runtimes name /opt's, a provided
+ * runtime without a `bootstrap` of its own runs the layers' one, and NIMBUS_LAMBDA_OPT holds
+ * its path (code that opens "/opt/..." literally does not see it).
+ *
+ * Provisioned concurrency: `provision` starts and initialises environments in advance for a
+ * version (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency); they serve invocations like
+ * any warm environment, are never reaped while their configuration exists, and one that dies
+ * (timeout, memory) is replaced by the next reap.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -20,7 +31,7 @@ import { issueCredentials } from "../sts/credentials.js";
 import { getRoleByArn } from "../iam/principals.js";
 import { appendLogEvents } from "../logs/ingest.js";
 import { MetricStore } from "../cloudwatch/store.js";
-import { extractedCode } from "./code.js";
+import { extractedCode, extractedLayers } from "./code.js";
 import { LambdaErrors } from "./errors.js";
 import type { CodeRef, FunctionConfiguration } from "./store.js";
 
@@ -126,6 +137,8 @@ class Environment {
   constructor(
     private readonly pool: Pool,
     readonly key: string,
+    /** Started for provisioned concurrency: kept warm, not reaped while the configuration lasts. */
+    public provisioned = false,
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
     const d = pool.runtime.clock.now();
@@ -137,6 +150,7 @@ class Environment {
     const spec = this.pool.spec;
     const cfg = spec.config;
     const codeDir = await extractedCode(root, this.pool.runtime.storage.blobs, spec.code.blob, spec.code.sha256Hex);
+    const optDir = spec.code.layers?.length ? await extractedLayers(root, this.pool.runtime.storage.blobs, spec.code.layers) : "/opt";
     this.tmpDir = join(root, "tmp", this.id);
     await mkdir(this.tmpDir, { recursive: true });
     this.server = createServer((req, res) => this.route(req, res));
@@ -146,8 +160,11 @@ class Environment {
     const credentials = await this.credentials();
     const runtime = cfg.Runtime ?? "";
     const memory = cfg.MemorySize ?? 128;
+    const nodeMajor = /^nodejs(\d+)/.exec(runtime)?.[1];
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      PATH: [join(optDir, "bin"), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(":"),
+      LD_LIBRARY_PATH: [join(optDir, "lib"), ...(process.env.LD_LIBRARY_PATH ? [process.env.LD_LIBRARY_PATH] : [])].join(":"),
+      NIMBUS_LAMBDA_OPT: optDir,
       LANG: "en_US.UTF-8",
       TZ: ":UTC",
       TMPDIR: this.tmpDir,
@@ -159,7 +176,7 @@ class Environment {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memory),
       AWS_LAMBDA_LOG_GROUP_NAME: logGroupOf(cfg),
       AWS_LAMBDA_LOG_STREAM_NAME: this.logStream,
-      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      AWS_LAMBDA_INITIALIZATION_TYPE: this.provisioned ? "provisioned-concurrency" : "on-demand",
       AWS_REGION: spec.scope.region,
       AWS_DEFAULT_REGION: spec.scope.region,
       AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
@@ -170,8 +187,9 @@ class Environment {
       _HANDLER: cfg.Handler ?? "",
       LAMBDA_TASK_ROOT: codeDir,
       LAMBDA_RUNTIME_DIR: join(runtimeFile("node-bootstrap.mjs"), ".."),
-      NODE_PATH: [join(codeDir, "node_modules"), "/opt/nodejs/node_modules", "/opt/nodejs/node20/node_modules", ...(sdkModules ? [sdkModules] : [])].join(":"),
-      PYTHONPATH: codeDir,
+      // AWS's order: the runtime-specific layer folder, then the shared one, then the runtime's SDK.
+      NODE_PATH: [join(codeDir, "node_modules"), ...(nodeMajor ? [join(optDir, "nodejs", `node${nodeMajor}`, "node_modules")] : []), join(optDir, "nodejs", "node_modules"), ...(sdkModules ? [sdkModules] : [])].join(":"),
+      PYTHONPATH: [codeDir, join(optDir, "python", "lib", runtime, "site-packages"), join(optDir, "python")].join(":"),
     };
     let command: string;
     let args: string[];
@@ -182,7 +200,8 @@ class Environment {
       command = pythonExecutable();
       args = ["-u", runtimeFile("python-bootstrap.py")];
     } else {
-      command = join(codeDir, "bootstrap");
+      // A custom runtime may come from a layer: AWS looks for bootstrap in the package, then in /opt.
+      command = !existsSync(join(codeDir, "bootstrap")) && existsSync(join(optDir, "bootstrap")) ? join(optDir, "bootstrap") : join(codeDir, "bootstrap");
       args = [];
     }
     const child = spawn(command, args, { cwd: codeDir, env, stdio: ["ignore", "pipe", "pipe"], detached: false });
@@ -398,6 +417,12 @@ class Environment {
   whenReady(): Promise<void> {
     return this.ready;
   }
+
+  /** Why init failed (an init error reported through the Runtime API, or the process exiting), if it did. */
+  initFailure(): string | undefined {
+    if (this.initError) return this.initError.type;
+    return this.dead ? "Runtime.ExitError" : undefined;
+  }
 }
 
 export const logGroupOf = (cfg: FunctionConfiguration) => cfg.LoggingConfig?.LogGroup ?? `/aws/lambda/${cfg.FunctionName}`;
@@ -407,6 +432,18 @@ class Pool {
   readonly envs = new Set<Environment>();
   initLines: string[] = [];
   maxRssKb = 0;
+  /** Provisioned concurrency per owner (a version's or alias's configuration). */
+  readonly provisionedOwners = new Map<string, number>();
+  provisionedTarget(): number {
+    let n = 0;
+    for (const v of this.provisionedOwners.values()) n += v;
+    return n;
+  }
+  provisionedCount(): number {
+    let n = 0;
+    for (const e of this.envs) if (e.provisioned && !e.dead) n++;
+    return n;
+  }
   constructor(
     readonly runtime: ServiceRuntime,
     public spec: InvokeSpec,
@@ -425,6 +462,10 @@ export class Executor {
   private readonly pools = new Map<string, Pool>();
   private reaper?: NodeJS.Timeout;
   private offAdvance?: () => void;
+  /** Provisioned concurrency owners -> the pool they hold environments in. */
+  private readonly owners = new Map<string, string>();
+  private readonly filling = new Map<Pool, Promise<string | undefined>>();
+  private stopped = false;
 
   constructor(
     readonly runtime: ServiceRuntime,
@@ -450,20 +491,12 @@ export class Executor {
       this.recordMetrics(spec, { Throttles: 1 });
       throw new ServiceError(LambdaErrors.TooManyRequestsException, "Rate Exceeded.", { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User" });
     }
-    const key = `${spec.scope.account}:${spec.scope.region}:${cfg.FunctionName}:${spec.version}:${cfg.RevisionId}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new Pool(this.runtime, spec);
-      this.pools.set(key, pool);
-      this.retireOthers(spec, key);
-    }
-    pool.spec = { ...pool.spec, endpoint: spec.endpoint };
+    const { key, pool } = this.poolFor(spec);
+    // Provisioned environments serve first; on-demand ones take what they cannot (AWS's spillover).
     let env: Environment | undefined;
     for (const e of pool.envs) {
-      if (!e.busy && !e.dead) {
-        env = e;
-        break;
-      }
+      if (!e.busy && !e.dead && (!env || (e.provisioned && !env.provisioned))) env = e;
+      if (env?.provisioned) break;
     }
     let cold = false;
     if (!env) {
@@ -495,6 +528,116 @@ export class Executor {
     this.writeLogs(spec, env.logStream, report);
     this.recordMetrics(spec, { Invocations: 1, Errors: result.functionError ? 1 : 0, Duration: durationMs, ConcurrentExecutions: this.concurrency(spec.scope, cfg.FunctionName!) + 1 });
     return { requestId: id, payload: result.payload, ...(result.functionError ? { functionError: result.functionError } : {}), log: report.join("\n") + "\n" };
+  }
+
+  private poolFor(spec: InvokeSpec): { key: string; pool: Pool } {
+    const cfg = spec.config;
+    const key = `${spec.scope.account}:${spec.scope.region}:${cfg.FunctionName}:${spec.version}:${cfg.RevisionId}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(this.runtime, spec);
+      this.pools.set(key, pool);
+      this.retireOthers(spec, key);
+    }
+    pool.spec = { ...pool.spec, endpoint: spec.endpoint };
+    return { key, pool };
+  }
+
+  /**
+   * Keep `count` environments of this version started and initialised for `owner` (a provisioned
+   * concurrency configuration), replacing what the owner held before. Resolves once they are all
+   * ready, with the init failure's error type if one failed (its environment is gone).
+   */
+  async provision(owner: string, spec: InvokeSpec, count: number): Promise<{ failure?: string }> {
+    if (this.stopped) return { failure: "Runtime.Stopped" };
+    const { key, pool } = this.poolFor(spec);
+    const before = this.owners.get(owner);
+    if (before !== undefined && before !== key) this.release(owner);
+    this.owners.set(owner, key);
+    pool.provisionedOwners.set(owner, count);
+    this.trim(pool);
+    const failure = await this.fill(pool);
+    return failure ? { failure } : {};
+  }
+
+  /** Drop an owner's provisioned environments (they become ordinary warm ones, reaped when idle). */
+  release(owner: string): void {
+    const key = this.owners.get(owner);
+    if (key === undefined) return;
+    this.owners.delete(owner);
+    const pool = this.pools.get(key);
+    if (!pool) return;
+    pool.provisionedOwners.delete(owner);
+    this.trim(pool);
+  }
+
+  /** Is this owner's configuration held by live environments (tests, status)? */
+  provisionedReady(owner: string): number {
+    const key = this.owners.get(owner);
+    const pool = key === undefined ? undefined : this.pools.get(key);
+    return pool ? Math.min(pool.provisionedCount(), pool.provisionedOwners.get(owner) ?? 0) : 0;
+  }
+
+  private trim(pool: Pool): void {
+    let extra = pool.provisionedCount() - pool.provisionedTarget();
+    for (const e of pool.envs) {
+      if (extra <= 0) break;
+      if (e.provisioned && !e.dead) {
+        e.provisioned = false;
+        e.lastUsedMs = this.runtime.clock.nowMs();
+        extra--;
+      }
+    }
+  }
+
+  /** Start environments until the pool holds its provisioned target; one fill at a time per pool. */
+  private fill(pool: Pool, key = this.keyOf(pool)): Promise<string | undefined> {
+    const running = this.filling.get(pool);
+    if (running) return running.then(() => (pool.provisionedCount() < pool.provisionedTarget() && !this.stopped ? this.fill(pool) : undefined));
+    const work = (async () => {
+      const missing = pool.provisionedTarget() - pool.provisionedCount();
+      if (missing <= 0 || this.stopped) return undefined;
+      const started = await Promise.all(
+        Array.from({ length: missing }, async () => {
+          const env = new Environment(pool, key, true);
+          pool.envs.add(env);
+          env.busy = true;
+          try {
+            await env.start(this.root);
+          } catch (e) {
+            env.kill();
+            return `Runtime.Unknown: ${(e as Error).message}`;
+          }
+          // Init may take up to the function's timeout here (AWS allows provisioned init more than 10 s).
+          let timer: NodeJS.Timeout | undefined;
+          const inTime = await Promise.race([env.whenReady().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(10, pool.spec.config.Timeout ?? 3) * 1000)))]);
+          clearTimeout(timer);
+          env.busy = false;
+          if (!inTime) {
+            env.kill();
+            return "Sandbox.Timedout";
+          }
+          env.lastUsedMs = this.runtime.clock.nowMs();
+          const failure = env.initFailure();
+          if (failure) env.kill();
+          else if (this.stopped) env.kill();
+          return failure;
+        }),
+      );
+      // Init output goes to the logs now: no invocation will carry it.
+      const initLines = pool.initLines.splice(0);
+      const first = [...pool.envs].find((e) => e.provisioned && !e.dead);
+      if (initLines.length) this.writeLogs(pool.spec, first?.logStream ?? `${pool.spec.version}/init`, initLines);
+      return started.find((f) => f !== undefined);
+    })();
+    this.filling.set(pool, work);
+    work.finally(() => this.filling.delete(pool)).catch(() => undefined);
+    return work;
+  }
+
+  private keyOf(pool: Pool): string {
+    for (const [k, p] of this.pools) if (p === pool) return k;
+    return "";
   }
 
   private reportLines(id: string, spec: InvokeSpec, lines: string[], durationMs: number, initMs: number | undefined, rssKb: number, initLines: string[]): string[] {
@@ -599,21 +742,24 @@ export class Executor {
     }
   }
 
-  /** Kill every environment of a function (deleted or changed). */
-  retireFunction(scope: Scope, name: string): void {
-    const prefix = `${scope.account}:${scope.region}:${name}:`;
+  /** Kill every environment of a function (deleted), or of one of its versions (changed or deleted). */
+  retireFunction(scope: Scope, name: string, version?: string): void {
+    const prefix = `${scope.account}:${scope.region}:${name}:${version !== undefined ? `${version}:` : ""}`;
     for (const [key, pool] of this.pools) {
       if (!key.startsWith(prefix)) continue;
       for (const e of pool.envs) e.kill();
       this.pools.delete(key);
+      for (const [owner, k] of this.owners) if (k === key) this.owners.delete(owner);
     }
   }
 
   reap(): void {
     const now = this.runtime.clock.nowMs();
     for (const [key, pool] of this.pools) {
-      for (const e of pool.envs) if (!e.busy && now - e.lastUsedMs > IDLE_MS) e.kill();
-      if (pool.envs.size === 0) this.pools.delete(key);
+      for (const e of pool.envs) if (!e.busy && !e.provisioned && now - e.lastUsedMs > IDLE_MS) e.kill();
+      // A provisioned environment that died (timeout, memory) is replaced, as AWS keeps the count.
+      if (pool.provisionedCount() < pool.provisionedTarget() && !this.stopped) void this.fill(pool);
+      else if (pool.envs.size === 0) this.pools.delete(key);
     }
   }
 
@@ -624,8 +770,11 @@ export class Executor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.reaper) clearInterval(this.reaper);
     this.offAdvance?.();
+    for (const pool of this.pools.values()) for (const e of pool.envs) e.kill();
+    await Promise.allSettled([...this.filling.values()]);
     for (const pool of this.pools.values()) for (const e of pool.envs) e.kill();
     this.pools.clear();
     await this.flushLogs();

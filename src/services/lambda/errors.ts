@@ -12,4 +12,6 @@ export const LambdaErrors = {
   InvalidRequestContentException: { code: "InvalidRequestContentException", status: 400 },
   CodeStorageExceededException: { code: "CodeStorageExceededException", status: 400 },
   ServiceException: { code: "ServiceException", status: 500 },
+  AccessDeniedException: { code: "AccessDeniedException", status: 403 },
+  ProvisionedConcurrencyConfigNotFoundException: { code: "ProvisionedConcurrencyConfigNotFoundException", status: 404 },
 } satisfies Record<string, ErrorDef>;

@@ -1,7 +1,8 @@
 /**
  * AWS Lambda: functions from zip packages run for real as child processes speaking the Lambda
  * Runtime API (environments.ts), with versions, aliases, resource policies, reserved concurrency,
- * asynchronous invocation and the `lambda` delivery-bus target (async-invoke.ts).
+ * asynchronous invocation and the `lambda` delivery-bus target (async-invoke.ts), layers
+ * (layers.ts) and provisioned concurrency (provisioned.ts).
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,8 @@ import { functionPolicy, handlers, parseFunctionName, signCodeUrl } from "./prov
 import { drainLambdaQueue, lambdaBusTarget, startLambdaWorker, stopLambdaWorker } from "./async-invoke.js";
 import { functionArn } from "./store.js";
 import { functionUrlHook } from "./function-urls.js";
+import { layerAuthorization, layerHandlers, layerPolicy } from "./layers.js";
+import { provisionedHandlers, restoreProvisioned } from "./provisioned.js";
 
 const unregister = new WeakMap<ServiceRuntime, () => void>();
 
@@ -36,18 +39,20 @@ const onFunction =
 
 export const lambda = defineService<LambdaOperations>({
   name: "lambda",
-  handlers,
+  handlers: { ...handlers, ...layerHandlers, ...provisionedHandlers },
   start(runtime) {
     const root = mkdtempSync(join(tmpdir(), "nimbus-lambda-"));
     startLambdaWorker(runtime, root);
     unregister.set(runtime, runtime.bus.register("lambda", lambdaBusTarget(runtime)));
+    // Stored provisioned concurrency is allocated again in the background.
+    restoreProvisioned(runtime).catch((e: unknown) => runtime.logger.warn(`lambda provisioned concurrency: ${String(e)}`));
   },
   async stop(runtime) {
     unregister.get(runtime)?.();
     await stopLambdaWorker(runtime);
   },
   website: functionUrlHook,
-  resourcePolicy: (ctx, arn) => functionPolicy(ctx.storage.metadata, arn),
+  resourcePolicy: (ctx, arn) => (/:layer:/.test(arn) ? layerPolicy(ctx.storage.metadata, arn) : functionPolicy(ctx.storage.metadata, arn)),
   async nimbusRoutes(req, runtime) {
     // Run every due asynchronous invocation to its end and write pending logs (tests, scripts).
     if (req.path === "drain" && req.method === "POST") {
@@ -94,6 +99,11 @@ export const lambda = defineService<LambdaOperations>({
     RemovePermission: onFunction(),
     GetPolicy: onFunction(),
     Invoke: onFunction("lambda:InvokeFunction", true),
+    PutProvisionedConcurrencyConfig: onFunction(undefined, true),
+    GetProvisionedConcurrencyConfig: onFunction(undefined, true),
+    DeleteProvisionedConcurrencyConfig: onFunction(undefined, true),
+    ListProvisionedConcurrencyConfigs: onFunction(),
+    ...layerAuthorization,
     // Not an API operation: the function URL hook authorizes AWS_IAM requests with it.
     InvokeFunctionUrl: (ctx, input) => ({ ...onFunction("lambda:InvokeFunctionUrl", true)(ctx, input), context: { "lambda:FunctionUrlAuthType": "AWS_IAM" } }),
   },

@@ -1,13 +1,19 @@
 /**
  * Lambda handlers: functions from zip packages, versions, aliases, tags, reserved concurrency,
- * resource policies, and Invoke running the code for real (environments.ts) with asynchronous
+ * resource policies, layers (layers.ts), provisioned concurrency (provisioned.ts), and Invoke running the code for real (environments.ts) with asynchronous
  * invocations queued persistently and retried on the injected clock (async-invoke.ts).
  *
  * ## Gaps
  * - Function URLs: InvokeMode RESPONSE_STREAM is refused. AWS_IAM URLs answer every refusal
  *   (unsigned, bad signature, denied) with the same 403 {"Message":"Forbidden"}.
- * - Layers, provisioned concurrency, code signing, InvokeWithResponseStream and runtime management
- *   answer 501 NotImplemented (CreateFunction with Layers is refused).
+ * - Code signing, InvokeWithResponseStream and runtime management answer 501 NotImplemented.
+ * - Layers: a function's /opt is a directory of its own (its layers extracted in order), not a
+ *   mount at /opt: NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH name its folders as AWS's
+ *   runtimes name /opt's, and NIMBUS_LAMBDA_OPT holds its path, but code that opens "/opt/..."
+ *   literally does not find the files. AWS-published layers (`awslayer` ARNs) are not available;
+ *   a layer policy statement with an OrganizationId grants nothing (no organizations).
+ * - Provisioned concurrency on an alias with weighted routing warms its primary version only;
+ *   Available equals Allocated; no ProvisionedConcurrency* metrics.
  * - Event source mappings: SQS and DynamoDB Streams (no Kinesis, Kafka, MQ, DocumentDB). The SQS
  *   poller calls SQS's handlers as the service and does not check the execution role's
  *   sqs:ReceiveMessage permission; maximum concurrency is recorded, not applied.
@@ -41,6 +47,9 @@
  *   (about 0.2-2 s, real time) rather than AWS's exponential backoff.
  * - Packages are extracted once per code hash into a per-instance temporary directory; the zip
  *   itself is kept in the blob store, so extraction is redone after a restart.
+ * - Provisioned concurrency is allocated in the background in real time (IN_PROGRESS, then
+ *   READY once every environment finished init); its environments are never reaped while the
+ *   configuration exists, and stored configurations are allocated again after a restart.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { LambdaOperations, CreateFunctionRequest, CreateEventSourceMappingRequest } from "../../generated/lambda.js";
@@ -53,7 +62,9 @@ import { ObjectStore } from "../s3/objects-store.js";
 import { openBlob } from "../s3/provider-objects.js";
 import { LambdaErrors } from "./errors.js";
 import { listZip, UNZIPPED_LIMIT, ZIPPED_LIMIT } from "./code.js";
-import { aliasKey, functionArn, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
+import { aliasKey, functionArn, provisionedKey, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
+import { checkCombinedSize, parseLayerVersionArn, resolveLayers } from "./layers.js";
+import { provisionedTotal, reapplyProvisioned } from "./provisioned.js";
 import { executorOf, enqueueEvent, setLambdaEndpoint, eicKey, eventInvokeConfigs, type EventInvokeConfig } from "./async-invoke.js";
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
 import { checkFailureDestination, checkStreamAccess, isDynamoStreamArn, startingCheckpoint, streamStates } from "./stream-mappings.js";
@@ -214,7 +225,7 @@ function trustsLambda(policyText: string): boolean {
 }
 
 /** Read the package from ZipFile or S3, check it, and store it in the blob store. */
-async function storeCode(ctx: RequestContext, code: { ZipFile?: Buffer; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string; ImageUri?: string }): Promise<CodeRef> {
+export async function storeCode(ctx: RequestContext, code: { ZipFile?: Buffer; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string; ImageUri?: string }): Promise<CodeRef> {
   let zip: Buffer;
   if (code.ZipFile !== undefined) {
     zip = code.ZipFile;
@@ -243,7 +254,7 @@ async function storeCode(ctx: RequestContext, code: { ZipFile?: Buffer; S3Bucket
   }
   if (unzipped > UNZIPPED_LIMIT) throw invalid(`Unzipped size must be smaller than ${UNZIPPED_LIMIT} bytes`);
   const info = await ctx.storage.blobs.put(zip);
-  return { blob: info.id, sha256: Buffer.from(info.sha256, "hex").toString("base64"), sha256Hex: info.sha256, size: zip.length };
+  return { blob: info.id, sha256: Buffer.from(info.sha256, "hex").toString("base64"), sha256Hex: info.sha256, size: zip.length, unzipped };
 }
 
 function publicConfig(c: FunctionConfiguration): FunctionConfiguration {
@@ -270,7 +281,8 @@ export function signCodeUrl(path: string, expires: number): string {
   return createHmac("sha256", CODE_URL_SECRET).update(`${path}\n${expires}`).digest("hex");
 }
 
-function codeLocation(ctx: RequestContext, ref: FunctionRef, code: CodeRef): string {
+/** A signed URL that downloads a package (a function's code or a layer version's content). */
+export function codeLocation(ctx: RequestContext, ref: Pick<FunctionRef, "account">, code: Pick<CodeRef, "blob">): string {
   const path = `code/${ref.account}/${encodeURIComponent(code.blob)}`;
   const expires = Math.floor(ctx.clock.nowMs() / 1000) + 600;
   return `${ctx.endpoint}/_nimbus/lambda/${path}?expires=${expires}&signature=${signCodeUrl(path, expires)}`;
@@ -320,12 +332,19 @@ export const handlers: Partial<LambdaOperations> = {
     checkEnvironment(input.Environment?.Variables);
     for (const a of input.Architectures ?? []) if (a !== "x86_64" && a !== "arm64") throw validation(`Value '[${a}]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]`);
     if ((input.Architectures?.length ?? 0) > 1) throw validation(`Value '[${input.Architectures!.join(", ")}]' at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1`);
-    if (input.Layers?.length) throw invalid("Nimbus does not run layers yet: create the function without Layers.");
+    const layers = await resolveLayers(ctx, ref, input.Layers ?? []);
     await checkRole(ctx, input.Role);
     if (await tables(ctx.storage.metadata, scopeOf(ref)).functions.get(ref.name)) {
       throw new ServiceError(LambdaErrors.ResourceConflictException, `Function already exist: ${ref.name}`, { Type: "User" });
     }
     const code = await storeCode(ctx, input.Code);
+    try {
+      checkCombinedSize(code.unzipped, layers.unzipped);
+    } catch (e) {
+      await ctx.storage.blobs.delete(code.blob).catch(() => undefined);
+      throw e;
+    }
+    if (layers.refs.length) code.layers = layers.refs;
     const now = ctx.clock.nowMs();
     const config: FunctionConfiguration = {
       FunctionName: ref.name,
@@ -342,6 +361,7 @@ export const handlers: Partial<LambdaOperations> = {
       Version: "$LATEST",
       ...(input.Environment?.Variables ? { Environment: { Variables: input.Environment.Variables } } : {}),
       ...(input.DeadLetterConfig?.TargetArn ? { DeadLetterConfig: { TargetArn: input.DeadLetterConfig.TargetArn } } : {}),
+      ...(layers.refs.length ? { Layers: layers.refs.map((l) => ({ Arn: l.arn, CodeSize: l.size })) } : {}),
       TracingConfig: { Mode: input.TracingConfig?.Mode ?? "PassThrough" },
       RevisionId: randomUUID(),
       State: "Active",
@@ -399,10 +419,22 @@ export const handlers: Partial<LambdaOperations> = {
     const code = await storeCode(ctx, input);
     let published: FunctionConfiguration | undefined;
     const rec = await mutateFunction(ctx, ref, input.RevisionId, async (r) => {
+      const layers = r.code.layers ?? [];
+      if (layers.length) {
+        // The layers stay; their sizes count against the package's.
+        const sizes = await Promise.all(layers.map(async (l) => {
+          const v = parseLayerVersionArn(l.arn);
+          return v ? ((await tables(ctx.storage.metadata, { account: v.account, region: v.region, service: "lambda" }).layerVersions.get(versionKey(v.name, v.version)))?.code.unzipped ?? 0) : 0;
+        }));
+        checkCombinedSize(code.unzipped, sizes.reduce((a, b) => a + b, 0));
+      }
       const config = { ...r.config, CodeSha256: code.sha256, CodeSize: code.size, LastModified: lastModified(ctx.clock.nowMs()), RevisionId: randomUUID() };
-      return { ...r, config, code };
+      return { ...r, config, code: layers.length ? { ...code, layers } : code };
+    }).catch(async (e: unknown) => {
+      await ctx.storage.blobs.delete(code.blob).catch(() => undefined);
+      throw e;
     });
-    executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name);
+    executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name, "$LATEST");
     if (input.Publish) published = await publish(ctx, ref, undefined);
     return { ...(published ?? rec.config), LastUpdateStatus: "InProgress", LastUpdateStatusReason: "The function is being created.", LastUpdateStatusReasonCode: "Creating" };
   },
@@ -414,10 +446,22 @@ export const handlers: Partial<LambdaOperations> = {
     checkHandler(input.Handler);
     checkNumbers(input);
     checkEnvironment(input.Environment?.Variables);
-    if (input.Layers?.length) throw invalid("Nimbus does not run layers yet: update the function without Layers.");
+    const layers = input.Layers !== undefined ? await resolveLayers(ctx, ref, input.Layers) : undefined;
     if (input.Role !== undefined) await checkRole(ctx, input.Role);
     const rec = await mutateFunction(ctx, ref, input.RevisionId, (r) => {
       const c: FunctionConfiguration = { ...r.config };
+      let code = r.code;
+      if (layers) {
+        checkCombinedSize(r.code.unzipped, layers.unzipped);
+        code = { ...r.code };
+        if (layers.refs.length) {
+          code.layers = layers.refs;
+          c.Layers = layers.refs.map((l) => ({ Arn: l.arn, CodeSize: l.size }));
+        } else {
+          delete code.layers;
+          delete c.Layers;
+        }
+      }
       if (input.Runtime !== undefined) c.Runtime = input.Runtime;
       if (input.Handler !== undefined) c.Handler = input.Handler;
       if (input.Role !== undefined) c.Role = input.Role;
@@ -437,9 +481,9 @@ export const handlers: Partial<LambdaOperations> = {
       if (input.LoggingConfig !== undefined) c.LoggingConfig = { ...c.LoggingConfig, ...input.LoggingConfig };
       c.LastModified = lastModified(ctx.clock.nowMs());
       c.RevisionId = randomUUID();
-      return { ...r, config: c };
+      return { ...r, config: c, code };
     });
-    executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name);
+    executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name, "$LATEST");
     return { ...rec.config, LastUpdateStatus: "InProgress", LastUpdateStatusReason: "The function is being created.", LastUpdateStatusReasonCode: "Creating" };
   },
 
@@ -459,8 +503,10 @@ export const handlers: Partial<LambdaOperations> = {
         const using = aliases.filter((a) => a.value.FunctionVersion === ref.qualifier || a.value.RoutingConfig?.AdditionalVersionWeights?.[ref.qualifier!] !== undefined);
         if (using.length) throw new ServiceError(LambdaErrors.ResourceConflictException, `Unable to delete version because the following aliases reference it: [${using.map((a) => a.value.Name).join(", ")}]`, { Type: "User" });
         await t.versions.delete(key);
+        await t.provisioned.delete(provisionedKey(ref.name, ref.qualifier));
         return;
       }
+      await t.provisioned.clear({ prefix: ref.name + "\u0000" });
       blobs.push(rec.code.blob);
       for (const v of await t.versions.list({ prefix: ref.name + "\u0000" })) {
         blobs.push(v.value.code.blob);
@@ -469,7 +515,7 @@ export const handlers: Partial<LambdaOperations> = {
       await t.aliases.clear({ prefix: ref.name + "\u0000" });
       await t.functions.delete(ref.name);
     });
-    executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name);
+    executorOf(ctx.storage.metadata)?.retireFunction(scopeOf(ref), ref.name, ref.qualifier);
     const urls = urlTable(ctx.storage.metadata, scopeOf(ref));
     for (const u of await urls.list({ prefix: ref.name + "\u0000" })) {
       if (ref.qualifier !== undefined) continue;
@@ -538,6 +584,8 @@ export const handlers: Partial<LambdaOperations> = {
     if (weights && Object.keys(weights).length) next.RoutingConfig = { AdditionalVersionWeights: weights };
     else delete next.RoutingConfig;
     await tables(ctx.storage.metadata, scopeOf(ref)).aliases.put(aliasKey(ref.name, input.Name), next);
+    // Provisioned concurrency on the alias follows it to its new version.
+    if (next.FunctionVersion !== cur.FunctionVersion) await reapplyProvisioned(ctx, ref, input.Name);
     return next;
   },
 
@@ -586,6 +634,8 @@ export const handlers: Partial<LambdaOperations> = {
     if (n > LIMITS.ConcurrentExecutions - 100) {
       throw invalid(`Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].`);
     }
+    const provisioned = await provisionedTotal(ctx, ref);
+    if (n < provisioned) throw invalid(`ReservedConcurrentExecutions  should not be lower than function's total provisioned concurrency [${provisioned}].`);
     await mutateFunction(ctx, ref, undefined, (r) => ({ ...r, reservedConcurrency: n }));
     return { ReservedConcurrentExecutions: n };
   },
@@ -766,8 +816,8 @@ async function publish(ctx: RequestContext, ref: FunctionRef, input: { CodeSha25
 }
 
 function fingerprint(c: FunctionConfiguration): string {
-  const { Runtime, Handler, Role, Timeout, MemorySize, Environment, EphemeralStorage, Architectures } = c;
-  return createHash("sha256").update(JSON.stringify({ Runtime, Handler, Role, Timeout, MemorySize, Environment, EphemeralStorage, Architectures })).digest("hex");
+  const { Runtime, Handler, Role, Timeout, MemorySize, Environment, EphemeralStorage, Architectures, Layers } = c;
+  return createHash("sha256").update(JSON.stringify({ Runtime, Handler, Role, Timeout, MemorySize, Environment, EphemeralStorage, Architectures, ...(Layers?.length ? { Layers } : {}) })).digest("hex");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -977,6 +1027,7 @@ Object.assign(handlers, {
     if (input.FunctionName) {
       const ref = parseFunctionName(ctx, input.FunctionName);
       const rec = await getRecord(ctx, ref);
+      if (stream) await checkStreamAccess(ctx.storage.metadata, rec.config.Role!, m.EventSourceArn);
       next.FunctionName = ref.name;
       next.FunctionArn = rec.config.FunctionArn!;
     }

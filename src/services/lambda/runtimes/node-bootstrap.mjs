@@ -53,7 +53,7 @@ async function loadHandler() {
   const modulePath = spec.slice(0, dot);
   const exportPath = spec.slice(dot + 1).split(".");
   let file;
-  for (const dir of [root, "/opt/nodejs"]) {
+  for (const dir of [root, path.join(process.env.NIMBUS_LAMBDA_OPT ?? "/opt", "nodejs")]) {
     for (const ext of [".js", ".mjs", ".cjs"]) {
       const candidate = path.resolve(dir, modulePath + ext);
       if (existsSync(candidate)) {
