@@ -212,7 +212,10 @@ export class StreamPoller {
     const metadata = this.runtime.storage.metadata;
     const states = streamStates(metadata, scope);
     const state: StreamMappingState = (await states.get(m.UUID)) ?? { streamArn: m.EventSourceArn, attempts: 0, lastResult: "No records processed" };
-    const save = (next: StreamMappingState) => states.put(m.UUID, next);
+    // A mapping deleted while its batch ran leaves no state behind.
+    const save = async (next: StreamMappingState) => {
+      if (await mappings(metadata, scope).get(m.UUID)) await states.put(m.UUID, next);
+    };
     const { scope: ddb } = streamScope(m.EventSourceArn);
     const reader = await streamReader(metadata, ddb, m.EventSourceArn);
     if (!reader) return false;
