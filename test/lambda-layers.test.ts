@@ -5,6 +5,7 @@ import {
   AddLayerVersionPermissionCommand,
   CreateAliasCommand,
   CreateFunctionCommand,
+  DeleteAliasCommand,
   DeleteLayerVersionCommand,
   DeleteProvisionedConcurrencyConfigCommand,
   GetFunctionCommand,
@@ -209,6 +210,26 @@ exports.handler = async () => {
     expect(dec(r.Payload)).toEqual({ said: "hello from a python layer" });
   });
 
+  it("runs a provided runtime whose bootstrap comes from a layer", async () => {
+    const bootstrap = `#!/usr/bin/env node
+const http = require("node:http");
+const api = process.env.AWS_LAMBDA_RUNTIME_API;
+const call = (method, path, body) => new Promise((ok, fail) => {
+  const req = http.request("http://" + api + "/2018-06-01/runtime" + path, { method }, (res) => { let d = ""; res.on("data", (c) => d += c); res.on("end", () => ok({ headers: res.headers, body: d })); });
+  req.on("error", fail); req.end(body);
+});
+(async () => { for (;;) {
+  const next = await call("GET", "/invocation/next");
+  await call("POST", "/invocation/" + next.headers["lambda-runtime-aws-request-id"] + "/response", JSON.stringify({ fromLayer: true, handler: process.env._HANDLER, event: JSON.parse(next.body) }));
+} })();
+`;
+    const runtime = await lambda.send(new PublishLayerVersionCommand({ LayerName: "custom-runtime", Content: { ZipFile: zip({ bootstrap }, ["bootstrap"]) }, CompatibleRuntimes: ["provided.al2023"] }));
+    await lambda.send(new CreateFunctionCommand({ FunctionName: "layer-runtime", Runtime: "provided.al2023", Role: role, Handler: "any.thing", Code: { ZipFile: zip({ "README.txt": "code without a bootstrap" }) }, Layers: [runtime.LayerVersionArn!] }));
+    const r = await lambda.send(new InvokeCommand({ FunctionName: "layer-runtime", Payload: Buffer.from('{"k":1}') }));
+    expect(r.FunctionError).toBeUndefined();
+    expect(dec(r.Payload)).toEqual({ fromLayer: true, handler: "any.thing", event: { k: 1 } });
+  });
+
   it("refuses more than five layers, missing versions, two versions of one layer and unversioned ARNs, with AWS's errors", async () => {
     const base = { Runtime: "nodejs20.x" as const, Role: role, Handler: "index.handler", Code: { ZipFile: zip({ "index.js": "exports.handler = async () => 1;" }) } };
     const six = await fail(lambda.send(new CreateFunctionCommand({ ...base, FunctionName: "too-many", Layers: Array.from({ length: 6 }, (_, i) => layerArn(`l${i}`, 1)) })));
@@ -334,6 +355,9 @@ exports.handler = async () => ({ initType: process.env.AWS_LAMBDA_INITIALIZATION
     await lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: "warm", Qualifier: v2.Version!, ProvisionedConcurrentExecutions: 1 }));
     await until(() => get(v2.Version!), (c) => c.Status === "READY", "second READY");
     expect((await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: "warm" }))).ProvisionedConcurrencyConfigs!.map((c) => c.FunctionArn!.split(":").pop()).sort()).toEqual([v2.Version!, "live"].sort());
+    // Deleting the alias deletes its configuration.
+    await lambda.send(new DeleteAliasCommand({ FunctionName: "warm", Name: "live" }));
+    expect((await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: "warm" }))).ProvisionedConcurrencyConfigs!.map((c) => c.FunctionArn!.split(":").pop())).toEqual([v2.Version!]);
   });
 
   it("reports FAILED when the init code fails", async () => {

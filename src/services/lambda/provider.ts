@@ -14,6 +14,8 @@
  *   a layer policy statement with an OrganizationId grants nothing (no organizations).
  * - Provisioned concurrency on an alias with weighted routing warms its primary version only;
  *   Available equals Allocated; no ProvisionedConcurrency* metrics.
+ * - A function naming another account's layer is checked against the layer version's policy,
+ *   not also against the caller's own lambda:GetLayerVersion permission.
  * - Event source mappings: SQS and DynamoDB Streams (no Kinesis, Kafka, MQ, DocumentDB). The SQS
  *   poller calls SQS's handlers as the service and does not check the execution role's
  *   sqs:ReceiveMessage permission; maximum concurrency is recorded, not applied.
@@ -64,7 +66,7 @@ import { LambdaErrors } from "./errors.js";
 import { listZip, UNZIPPED_LIMIT, ZIPPED_LIMIT } from "./code.js";
 import { aliasKey, functionArn, provisionedKey, tables, versionKey, type AliasRecord, type CodeRef, type FunctionConfiguration, type FunctionRecord, type PolicyStatement } from "./store.js";
 import { checkCombinedSize, parseLayerVersionArn, resolveLayers } from "./layers.js";
-import { provisionedTotal, reapplyProvisioned } from "./provisioned.js";
+import { dropProvisioned, provisionedTotal, reapplyProvisioned } from "./provisioned.js";
 import { executorOf, enqueueEvent, setLambdaEndpoint, eicKey, eventInvokeConfigs, type EventInvokeConfig } from "./async-invoke.js";
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
 import { checkFailureDestination, checkStreamAccess, isDynamoStreamArn, startingCheckpoint, streamStates } from "./stream-mappings.js";
@@ -593,6 +595,8 @@ export const handlers: Partial<LambdaOperations> = {
     const ref = parseFunctionName(ctx, input.FunctionName);
     await getRecord(ctx, ref);
     await tables(ctx.storage.metadata, scopeOf(ref)).aliases.delete(aliasKey(ref.name, input.Name));
+    // The alias's provisioned concurrency goes with it.
+    await dropProvisioned(ctx, ref, input.Name);
     return {};
   },
 

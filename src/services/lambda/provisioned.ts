@@ -95,16 +95,26 @@ async function allocate(metadata: MetadataStore, scope: Scope, name: string, qua
     failure = result.failure;
   }
   if (failure) executor.release(owner);
-  await metadata.transaction(async (tx) => {
+  const gone = await metadata.transaction(async (tx) => {
     const table = tables(tx, scope).provisioned;
     const cur = await table.get(provisionedKey(name, qualifier));
-    if (!cur || cur.generation !== generation) return;
+    if (!cur) return true;
+    if (cur.generation !== generation) return false;
     const next: ProvisionedRecord = failure
       ? { ...cur, status: "FAILED", statusReason: "FUNCTION_ERROR_INIT_FAILURE", allocated: 0 }
       : { ...cur, status: "READY", allocated: cur.requested };
     if (!failure) delete next.statusReason;
     await table.put(provisionedKey(name, qualifier), next);
+    return false;
   });
+  // Deleted while its environments started: they are not kept.
+  if (gone) executor.release(owner);
+}
+
+/** Remove a configuration (its alias or version is going) and let its environments go. */
+export async function dropProvisioned(ctx: RequestContext, ref: FunctionRef, qualifier: string): Promise<void> {
+  await tables(ctx.storage.metadata, scopeOf(ref)).provisioned.delete(provisionedKey(ref.name, qualifier));
+  executorOf(ctx.storage.metadata)?.release(ownerOf(ref, ref.name, qualifier));
 }
 
 function allocateLater(ctx: RequestContext, scope: Scope, name: string, qualifier: string, generation: string): void {
