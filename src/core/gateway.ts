@@ -7,7 +7,7 @@
  *
  * Nothing here knows any one service; services only supply handlers (see service.ts).
  */
-import { randomUUID, randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable, pipeline } from "node:stream";
 import { codecs } from "../protocol/index.js";
@@ -24,6 +24,7 @@ import { GLOBAL_REGION } from "./regions.js";
 import { redactInput, type AuditRecord } from "./audit.js";
 import { validateInput } from "../protocol/validate.js";
 import { Authorization } from "./authorization.js";
+import { randomString } from "./random.js";
 
 /** Largest body buffered in memory for a non-streaming operation. */
 const MAX_BUFFERED_BODY = 128 * 1024 * 1024;
@@ -731,7 +732,7 @@ function send(
   if (headers["date"] === undefined && headers["Date"] === undefined) headers["date"] = httpDate();
   if (service === "s3") {
     headers["x-amz-request-id"] ??= requestId.replace(/-/g, "").slice(0, 16).toUpperCase();
-    headers["x-amz-id-2"] ??= randomBytes(24).toString("base64");
+    headers["x-amz-id-2"] ??= randomString(24, "base64");
   } else {
     headers["x-amzn-requestid"] ??= requestId;
   }

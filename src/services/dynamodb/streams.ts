@@ -17,7 +17,7 @@
  * last record). Records are kept 24 hours on the clock; a disabled stream is forgotten 24 hours
  * after its last record.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { MetadataStore, Scope, Table } from "../../storage/types.js";
 import { itemSize } from "./item-size.js";
 import {
@@ -32,6 +32,7 @@ import {
   type TableRecord,
 } from "./table-store.js";
 import type { Item } from "./attribute-value.js";
+import { randomString } from "../../core/random.js";
 
 export const STREAM_RETENTION_MS = 24 * 60 * 60 * 1000;
 const SEQUENCE_BASE = 10n ** 20n;
@@ -179,7 +180,7 @@ async function recordChange(change: ItemChange, ctx: { tx: Pick<MetadataStore, "
     (images.NewImage ? itemSize(change.newImage) : 0) +
     (images.OldImage ? itemSize(change.oldImage) : 0);
   await records.put(next, {
-    eventID: randomBytes(16).toString("hex"),
+    eventID: randomString(16, "hex"),
     eventName: change.eventName,
     createdMs: ctx.nowMs,
     Keys: toStored(change.keys),

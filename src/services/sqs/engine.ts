@@ -2,7 +2,8 @@
  * The in-memory queue index over the SQLite rows (see store.ts): visibility, delays, FIFO
  * groups, deduplication, dead-lettering, long-poll waiters. One `SqsEngine` per Nimbus instance.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { randomString } from "../../core/random.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import type { MetricAggregator } from "../cloudwatch/builtin-metrics.js";
 import {
@@ -262,7 +263,7 @@ export class SqsEngine {
   }
 
   newToken(): string {
-    return randomBytes(12).toString("base64url");
+    return randomString(12, "base64url");
   }
 
   newMessageId(): string {
