@@ -46,6 +46,7 @@ import { fsyncSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { Checkpointer } from "./checkpointer.js";
 import type { Entry, ListOptions, MetadataStore, Scope, Table, Tx } from "./types.js";
 
 export type Durability = "full" | "normal";
@@ -73,6 +74,9 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** NIMBUS_SQLITE_CHECKPOINTS=inline keeps SQLite's own checkpoints inside COMMIT. */
+const CHECKPOINT_OFF_LOOP = process.env.NIMBUS_SQLITE_CHECKPOINTS !== "inline";
 
 const TX_GUARD = process.env.NIMBUS_TX_GUARD === "1" || (process.env.VITEST !== undefined && process.env.NIMBUS_TX_GUARD !== "0");
 
@@ -314,6 +318,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly txContext = TX_GUARD ? new AsyncLocalStorage<TxState>() : undefined;
   private queue: Job[] = [];
   private readonly syncWal: boolean;
+  private checkpointer: Checkpointer | undefined;
   private readonly walPath: string;
   private wal: FileHandle | undefined;
   /** Settlements of committed batches waiting for the next WAL fsync. */
@@ -347,6 +352,11 @@ export class SqliteMetadataStore implements MetadataStore {
       // address space is reserved; the pages are the OS's file cache.
       this.writer.pragma(`mmap_size = ${MMAP_BYTES}`);
       this.migrate();
+      // Checkpoints run on a worker thread (checkpointer.ts), not inside this thread's COMMITs.
+      if (CHECKPOINT_OFF_LOOP) {
+        this.checkpointer = new Checkpointer(path, (m) => process.emitWarning(`metadata checkpoint: ${m}`));
+        this.writer.pragma("wal_autocheckpoint = 0");
+      }
 
       this.reader = new Database(path, { readonly: true });
       this.reader.pragma(`busy_timeout = ${busy}`);
@@ -447,6 +457,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Runs `settle` once what has been committed so far is durable. */
   private afterCommit(settle: () => void): void {
+    this.checkpointer?.committed();
     if (!this.syncWal) return settle();
     this.unsynced.push(settle);
     this.syncing ??= this.syncCommitted();
@@ -696,6 +707,7 @@ export class SqliteMetadataStore implements MetadataStore {
       while (this.syncing) await this.syncing;
       await this.wal?.close().catch(() => undefined);
       this.wal = undefined;
+      await this.checkpointer?.close();
       this.closed = true;
       this.reader.close();
       this.writer.close(); // the last connection checkpoints and removes the WAL
