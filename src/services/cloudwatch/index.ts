@@ -12,9 +12,9 @@ import { handlers } from "./provider.js";
 import { MetricStore, resetMetricWriter } from "./store.js";
 import { alarmPeriod, alarmsTable, evaluateAlarm, historyTable, type AlarmEnv, type AlarmRecord } from "./alarms.js";
 
-const SLICE = 20;
+const SLICE = 10;
 /** Alarms read per page: small pages keep each synchronous read and parse short. */
-const PAGE = 200;
+const PAGE = 100;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 interface EvaluatorState {
