@@ -13,6 +13,7 @@
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -48,9 +49,16 @@ export class Checkpointer {
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
 
+  /**
+   * `onCheckpointed` runs on this thread after each checkpoint: the owner re-sets its
+   * connections' memory maps there, since a connection does not grow its map when another
+   * connection (the worker) extends the file, and reads past the old end then go through read()
+   * calls (a 4 KiB row: 45–75 µs instead of 15–22 in a micro-benchmark).
+   */
   constructor(
     private readonly path: string,
     private readonly onError: (message: string) => void = () => undefined,
+    private readonly onCheckpointed: () => void = () => undefined,
   ) {
     this.timer = setInterval(() => {
       if (this.commits > 0) this.request();
@@ -64,6 +72,13 @@ export class Checkpointer {
     worker.on("message", (m: string) => {
       this.busy = false;
       if (m.startsWith("failed: ")) this.onError(m.slice(8));
+      else if (m === "done" && !this.closing) {
+        try {
+          this.onCheckpointed();
+        } catch (e) {
+          this.onError(String(e));
+        }
+      }
     });
     worker.on("error", (e) => this.onError(String(e)));
     return worker;
@@ -97,4 +112,10 @@ export class Checkpointer {
         });
     return this.closing;
   }
+}
+
+/** Make a connection map the file as it is now (it grew under the worker's checkpoint). */
+export function remap(db: Database.Database, bytes: number): void {
+  db.pragma("mmap_size = 0");
+  db.pragma(`mmap_size = ${bytes}`);
 }

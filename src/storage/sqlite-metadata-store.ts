@@ -46,7 +46,7 @@ import { fsyncSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { Checkpointer } from "./checkpointer.js";
+import { Checkpointer, remap } from "./checkpointer.js";
 import type { Entry, ListOptions, MetadataStore, Scope, Table, Tx } from "./types.js";
 
 export type Durability = "full" | "normal";
@@ -354,7 +354,15 @@ export class SqliteMetadataStore implements MetadataStore {
       this.migrate();
       // Checkpoints run on a worker thread (checkpointer.ts), not inside this thread's COMMITs.
       if (CHECKPOINT_OFF_LOOP) {
-        this.checkpointer = new Checkpointer(path, (m) => process.emitWarning(`metadata checkpoint: ${m}`));
+        this.checkpointer = new Checkpointer(
+          path,
+          (m) => process.emitWarning(`metadata checkpoint: ${m}`),
+          () => {
+            if (this.closed) return;
+            remap(this.writer, MMAP_BYTES);
+            remap(this.reader, MMAP_BYTES);
+          },
+        );
         this.writer.pragma("wal_autocheckpoint = 0");
       }
 

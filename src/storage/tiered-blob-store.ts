@@ -24,7 +24,7 @@
  * fsynced here is lost when the WAL is reset.
  */
 import Database from "better-sqlite3";
-import { Checkpointer } from "./checkpointer.js";
+import { Checkpointer, remap } from "./checkpointer.js";
 import { createHash, randomBytes } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -117,7 +117,13 @@ export class TieredBlobStore implements BlobStore {
     // Checkpoints on a worker thread, not inside the event loop's COMMITs (see checkpointer.ts).
     if (process.env.NIMBUS_SQLITE_CHECKPOINTS !== "inline") {
       this.db.pragma("wal_autocheckpoint = 0");
-      this.checkpointer = new Checkpointer(options.sqlitePath, (m) => process.emitWarning(`small-blob checkpoint: ${m}`));
+      this.checkpointer = new Checkpointer(
+        options.sqlitePath,
+        (m) => process.emitWarning(`small-blob checkpoint: ${m}`),
+        () => {
+          if (!this.closed) remap(this.db, 1073741824);
+        },
+      );
     }
     this.db.exec("CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID");
     this.insert = this.db.prepare("INSERT INTO blobs (id, data) VALUES (?, ?)");
