@@ -7,7 +7,7 @@
  */
 import type { DeliveryBus } from "../../core/bus.js";
 import type { MetadataStore } from "../../storage/types.js";
-import { getRoleByArn } from "../iam/principals.js";
+import { getRoleByArn, trustsService } from "../iam/principals.js";
 import { appendLogEvents, type InputLogEvent } from "../logs/ingest.js";
 import { tables as logsTables } from "../logs/store.js";
 import type { EventRow, TrailRecord } from "./store.js";
@@ -16,23 +16,6 @@ const DAY_MS = 86_400_000;
 const MAX_BATCH_EVENTS = 10_000;
 const MAX_BATCH_BYTES = 1_048_576;
 
-/** Whether a trust policy lets a service principal assume the role (sts:AssumeRole, Allow). */
-export function trustsService(policyText: string, service: string): boolean {
-  let doc: { Statement?: unknown };
-  try {
-    doc = JSON.parse(policyText) as { Statement?: unknown };
-  } catch {
-    return false;
-  }
-  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-  return list(doc.Statement).some((raw) => {
-    const st = raw as { Effect?: string; Action?: unknown; Principal?: unknown };
-    if (st.Effect !== "Allow") return false;
-    if (!list(st.Action).some((a) => a === "sts:AssumeRole" || a === "sts:*" || a === "*")) return false;
-    if (st.Principal === "*") return true;
-    return list((st.Principal as { Service?: unknown } | undefined)?.Service).includes(service);
-  });
-}
 
 /** The log group a trail's CloudWatchLogsLogGroupArn names (`...:log-group:<name>` with or without `:*`). */
 export function logGroupOf(arn: string): { region: string; account: string; name: string } | undefined {

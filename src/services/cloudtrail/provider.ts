@@ -26,8 +26,8 @@
 import { ServiceError } from "../../core/errors.js";
 import type { RequestContext } from "../../core/service.js";
 import type { CloudtrailOperations } from "../../generated/cloudtrail.js";
-import { getRoleByArn } from "../iam/principals.js";
-import { logGroupOf, trustsService } from "./destinations.js";
+import { getRoleByArn, trustsService } from "../iam/principals.js";
+import { logGroupOf } from "./destinations.js";
 import { tables as logsTables } from "../logs/store.js";
 import { mayWrite } from "../s3/service-writes.js";
 import { BucketStore } from "../s3/store.js";

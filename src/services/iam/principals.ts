@@ -86,6 +86,24 @@ export interface RoleInfo {
   tags: Tag[];
 }
 
+/** Whether a trust policy lets a service principal assume the role (sts:AssumeRole, Allow). */
+export function trustsService(policyText: string, service: string): boolean {
+  let doc: { Statement?: unknown };
+  try {
+    doc = JSON.parse(policyText) as { Statement?: unknown };
+  } catch {
+    return false;
+  }
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+  return list(doc.Statement).some((raw) => {
+    const st = raw as { Effect?: string; Action?: unknown; Principal?: unknown };
+    if (st.Effect !== "Allow") return false;
+    if (!list(st.Action).some((a) => a === "sts:AssumeRole" || a === "sts:*" || a === "*")) return false;
+    if (st.Principal === "*") return true;
+    return list((st.Principal as { Service?: unknown } | undefined)?.Service).includes(service);
+  });
+}
+
 /** A role by ARN (path and name must match; names regardless of case, as IAM finds them). */
 export async function getRoleByArn(metadata: MetadataStore, arn: string): Promise<RoleInfo | undefined> {
   const m = /^arn:aws:iam::(\d{12}):role(\/.*\/|\/)([^/]+)$/.exec(arn);

@@ -58,7 +58,7 @@ import type { LambdaOperations, CreateFunctionRequest, CreateEventSourceMappingR
 import type { RequestContext } from "../../core/service.js";
 import type { Scope } from "../../storage/types.js";
 import { ServiceError } from "../../core/errors.js";
-import { getRoleByArn } from "../iam/principals.js";
+import { getRoleByArn, trustsService } from "../iam/principals.js";
 import { BucketStore } from "../s3/store.js";
 import { ObjectStore } from "../s3/objects-store.js";
 import { openBlob } from "../s3/provider-objects.js";
@@ -205,25 +205,7 @@ function checkEnvironment(vars: Record<string, string> | undefined): void {
 async function checkRole(ctx: RequestContext, roleArn: string): Promise<void> {
   if (!ROLE_PATTERN.test(roleArn)) throw validation(`Value '${roleArn}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+`);
   const role = await getRoleByArn(ctx.storage.metadata, roleArn);
-  if (!role || !trustsLambda(role.trustPolicy)) throw invalid("The role defined for the function cannot be assumed by Lambda.");
-}
-
-function trustsLambda(policyText: string): boolean {
-  let doc: { Statement?: unknown };
-  try {
-    doc = JSON.parse(policyText) as { Statement?: unknown };
-  } catch {
-    return false;
-  }
-  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-  return list(doc.Statement).some((raw) => {
-    const s = raw as { Effect?: string; Action?: unknown; Principal?: unknown };
-    if (s.Effect !== "Allow") return false;
-    if (!list(s.Action).some((a) => a === "sts:AssumeRole" || a === "sts:*" || a === "*")) return false;
-    if (s.Principal === "*") return true;
-    const p = s.Principal as { Service?: unknown } | undefined;
-    return list(p?.Service).includes("lambda.amazonaws.com");
-  });
+  if (!role || !trustsService(role.trustPolicy, "lambda.amazonaws.com")) throw invalid("The role defined for the function cannot be assumed by Lambda.");
 }
 
 /** Read the package from ZipFile or S3, check it, and store it in the blob store. */
