@@ -25,7 +25,8 @@
  */
 import Database from "better-sqlite3";
 import { Checkpointer, remap } from "./checkpointer.js";
-import { createHash, randomBytes } from "node:crypto";
+import { randomString } from "../core/random.js";
+import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { FileBlobStore } from "./file-blob-store.js";
@@ -49,18 +50,8 @@ interface PendingPut {
   reject: (e: unknown) => void;
 }
 
-/** Row ids from a pool of random bytes (one system call per 256 ids instead of one per id). */
-let idPool = Buffer.alloc(0);
-let idOffset = 0;
-function newRowId(): string {
-  if (idOffset + 16 > idPool.length) {
-    idPool = randomBytes(4096);
-    idOffset = 0;
-  }
-  const id = "s" + idPool.toString("hex", idOffset, idOffset + 16);
-  idOffset += 16;
-  return id;
-}
+/** Row ids: "s" and 32 hex digits, from the shared random pool. */
+const newRowId = (): string => "s" + randomString(16, "hex");
 
 function noSuchRow(id: string): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`no such blob: ${id}`);
