@@ -501,15 +501,7 @@ export class Executor {
     let cold = false;
     if (!env) {
       cold = true;
-      env = new Environment(pool, key);
-      pool.envs.add(env);
-      env.busy = true;
-      try {
-        await env.start(this.root);
-      } catch (e) {
-        env.kill();
-        throw e;
-      }
+      env = await this.startEnvironment(pool, key, false);
     }
     env.busy = true;
     const id = spec.requestId ?? randomUUID();
@@ -528,6 +520,20 @@ export class Executor {
     this.writeLogs(spec, env.logStream, report);
     this.recordMetrics(spec, { Invocations: 1, Errors: result.functionError ? 1 : 0, Duration: durationMs, ConcurrentExecutions: this.concurrency(spec.scope, cfg.FunctionName!) + 1 });
     return { requestId: id, payload: result.payload, ...(result.functionError ? { functionError: result.functionError } : {}), log: report.join("\n") + "\n" };
+  }
+
+  /** A new environment of the pool, busy and started; killed (and the error thrown) if it cannot start. */
+  private async startEnvironment(pool: Pool, key: string, provisioned: boolean): Promise<Environment> {
+    const env = new Environment(pool, key, provisioned);
+    pool.envs.add(env);
+    env.busy = true;
+    try {
+      await env.start(this.root);
+    } catch (e) {
+      env.kill();
+      throw e;
+    }
+    return env;
   }
 
   private poolFor(spec: InvokeSpec): { key: string; pool: Pool } {
@@ -599,13 +605,10 @@ export class Executor {
       if (missing <= 0 || this.stopped) return undefined;
       const started = await Promise.all(
         Array.from({ length: missing }, async () => {
-          const env = new Environment(pool, key, true);
-          pool.envs.add(env);
-          env.busy = true;
+          let env: Environment;
           try {
-            await env.start(this.root);
+            env = await this.startEnvironment(pool, key, true);
           } catch (e) {
-            env.kill();
             return `Runtime.Unknown: ${(e as Error).message}`;
           }
           // Init may take up to the function's timeout here (AWS allows provisioned init more than 10 s).
