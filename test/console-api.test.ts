@@ -229,8 +229,10 @@ describe("the root password", () => {
       server.stderr!.on("data", (d: Buffer) => (out += d.toString()));
       const endpoint = await new Promise<string>((resolve, reject) => {
         const t = setInterval(() => {
+          // The log (stderr, batched) and the listening line (stdout) travel on two pipes, so
+          // either may arrive first: wait for both.
           const m = /Nimbus listening on (\S+)/.exec(out);
-          if (m) {
+          if (m && /password \S+ \(shown once/.test(out)) {
             clearInterval(t);
             resolve(m[1]!);
           }
