@@ -1,7 +1,8 @@
 /**
  * The rest-json codec: HTTP bindings from rest-bindings.ts, a JSON document for the members
  * bound nowhere else, or the payload member as the whole body (a structure/union/document as
- * JSON, a blob or string as raw bytes, a streaming blob as the request/response stream).
+ * JSON, a blob or string as raw bytes, a streaming blob as the request/response stream, an
+ * event stream as event-stream messages written as the handler's async iterable yields them).
  * Errors carry `x-amzn-errortype` and a JSON body.
  */
 import { Readable } from "node:stream";
@@ -20,6 +21,7 @@ import {
   writeJsonStructure,
   writeJsonValue,
 } from "./json.js";
+import { EVENT_STREAM_CONTENT_TYPE, eventStreamBody, isAsyncIterable, type EventBodyWriter } from "./event-stream.js";
 import { parseRestBindings, resolveRestOperation, serializeRestBindings } from "./rest-bindings.js";
 import type { ProtocolCodec, ResponseContext, WireRequest, WireResponse } from "./types.js";
 import { fillIdempotencyTokens, setOwn, toBuffer } from "./values.js";
@@ -33,6 +35,11 @@ function finish(res: WireResponse, ctx: ResponseContext): WireResponse {
   if (ctx.method === "HEAD") delete res.body;
   return res;
 }
+
+const jsonEvents: EventBodyWriter = {
+  contentType: "application/json",
+  structure: (model, shapeName, value) => jsonText(() => writeJsonStructure(model, shapeName, value)),
+};
 
 function payloadRef(model: ServiceModel, shapeName: string, member: string): ShapeRef {
   return shapeOf(model, shapeName).members![member]!;
@@ -91,7 +98,11 @@ export const restJsonCodec: ProtocolCodec = {
       if (value === undefined || value === null) return finish(res, ctx);
       const ref = payloadRef(model, shapeName, payloadMember);
       const shape = shapeOf(model, ref);
-      if (shape.type === "blob") {
+      if (shape.eventstream && isAsyncIterable(value)) {
+        res.body = eventStreamBody(model, ref, value, jsonEvents);
+        // Bindings may name the Content-Type header (Lambda's ResponseStreamContentType).
+        if (!hasHeader(headers, "content-type")) headers["content-type"] = EVENT_STREAM_CONTENT_TYPE;
+      } else if (shape.type === "blob") {
         res.body = value instanceof Readable ? value : toBuffer(value);
         if (!hasHeader(headers, "content-type")) headers["content-type"] = "application/octet-stream";
       } else if (shape.type === "string") {

@@ -9,6 +9,8 @@
  * - timestamp -> Date (output also accepts a number of epoch seconds or an ISO string)
  * - blob -> Buffer (output also accepts Uint8Array or string)
  * - a streaming blob payload -> input: a Node `Readable`; output: Buffer | Uint8Array | string | Readable
+ * - an event-stream payload (output, rest-json) -> an async iterable of one-key event objects
+ *   `{ EventName: { ...members } }`, written as event-stream messages as they come (event-stream.ts)
  * - list -> array; map -> plain object; structure/union -> plain object keyed by member name
  * - document -> plain JSON value; a `jsonvalue` header -> the parsed JSON value
  * - an absent member is an absent key (never `undefined` or `null`)
