@@ -12,6 +12,12 @@
  * runtime without a `bootstrap` of its own runs the layers' one, and NIMBUS_LAMBDA_OPT holds
  * its path (code that opens "/opt/..." literally does not see it).
  *
+ * Response streaming: a runtime that POSTs its response with `Lambda-Runtime-Function-Response-Mode:
+ * streaming` (chunked) has each chunk passed on as it arrives to the invocation's sink
+ * (InvokeWithResponseStream, RESPONSE_STREAM function URLs), or collected for a buffered caller;
+ * an error mid-stream arrives as the trailers `Lambda-Runtime-Function-Error-Type` and
+ * `Lambda-Runtime-Function-Error-Body` (base64), as AWS's Runtime API defines them.
+ *
  * Provisioned concurrency: `provision` starts and initialises environments in advance for a
  * version (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency); they serve invocations like
  * any warm environment, are never reaped while their configuration exists, and one that dies
@@ -53,20 +59,44 @@ export interface InvokeSpec {
   reservedConcurrency?: number;
   endpoint: string;
   requestId?: string;
+  /** Where a streamed response goes as it arrives; without one, a streamed response is collected. */
+  stream?: ResponseStreamSink;
 }
 
-export interface InvokeResult {
-  requestId: string;
+/** The receiver of a streaming invocation's bytes. */
+export interface ResponseStreamSink {
+  /** The invocation has its environment and the event is on its way: failures before this are ordinary errors. */
+  dispatched?(): void;
+  /** The runtime began a streaming response (the Content-Type it declared). */
+  started?(contentType: string): void;
+  chunk(bytes: Buffer): void;
+}
+
+/** How an invocation ended, as the environment saw it. */
+interface Outcome {
+  /** The response (collected when streamed without a sink), or the error document. */
   payload: Buffer;
   functionError?: string;
+  /** The error type a runtime reported (a streaming trailer, or the error POST's header). */
+  errorType?: string;
+  /** The runtime answered in streaming mode (its Content-Type). */
+  streamed?: { contentType: string };
+}
+
+export interface InvokeResult extends Outcome {
+  requestId: string;
   /** The invocation's log lines (START ... REPORT). */
   log: string;
 }
 
+/** AWS's limit on a streamed response (20 MiB); a buffered caller's limit stays 6 MB. */
+const STREAM_LIMIT = 20 * 1024 * 1024;
+const BUFFERED_LIMIT = 6_291_556;
+
 interface Pending {
   id: string;
   spec: InvokeSpec;
-  resolve: (r: { payload: Buffer; functionError?: string }) => void;
+  resolve: (r: Outcome) => void;
   lines: string[];
   startedMs: number;
   deadlineMs: number;
@@ -155,6 +185,8 @@ class Environment {
     await mkdir(this.tmpDir, { recursive: true });
     this.server = createServer((req, res) => this.route(req, res));
     this.server.keepAliveTimeout = 0;
+    // A streamed response may last as long as the function's timeout (up to 15 minutes).
+    this.server.requestTimeout = 0;
     await new Promise<void>((ok) => this.server.listen(0, "127.0.0.1", () => ok()));
     const port = (this.server.address() as { port: number }).port;
     const credentials = await this.credentials();
@@ -288,6 +320,11 @@ class Environment {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
+    const path0 = (req.url ?? "").split("?")[0]!;
+    const streaming = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/response$/.exec(path0);
+    if (req.method === "POST" && streaming && String(req.headers["lambda-runtime-function-response-mode"] ?? "").toLowerCase() === "streaming") {
+      return this.streamed(req, res, decodeURIComponent(streaming[1]!));
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -313,10 +350,10 @@ class Environment {
         }
         accepted();
         if (m[2] === "response") {
-          if (body.length > 6_291_556) {
+          if (body.length > BUFFERED_LIMIT) {
             this.complete(p, { payload: Buffer.from(JSON.stringify({ errorMessage: `Response payload size (${body.length} bytes) exceeded maximum allowed payload size (6291556 bytes).`, errorType: "Function.ResponseSizeTooLarge" })), functionError: "Unhandled" });
           } else this.complete(p, { payload: body });
-        } else this.complete(p, { payload: body, functionError: "Unhandled" });
+        } else this.complete(p, { payload: body, functionError: "Unhandled", ...(req.headers["lambda-runtime-function-error-type"] ? { errorType: String(req.headers["lambda-runtime-function-error-type"]) } : {}) });
         return;
       }
       if (req.method === "POST" && path === "/2018-06-01/runtime/init/error") {
@@ -331,13 +368,61 @@ class Environment {
     });
   }
 
+  /**
+   * A response POSTed in streaming mode: each chunk goes to the invocation's sink as it arrives
+   * (or is collected for a buffered caller); the trailers tell whether it ended in an error.
+   */
+  private streamed(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const p = this.current;
+    if (!p || p.id !== id || p.done) {
+      req.resume();
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end('{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}');
+      return;
+    }
+    const contentType = String(req.headers["content-type"] ?? "application/octet-stream");
+    const sink = p.spec.stream;
+    sink?.started?.(contentType);
+    const collected: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (c: Buffer) => {
+      if (p.done || tooLarge) return;
+      size += c.length;
+      if (size > (sink ? STREAM_LIMIT : BUFFERED_LIMIT)) {
+        tooLarge = true;
+        return;
+      }
+      if (sink) sink.chunk(c);
+      else collected.push(c);
+    });
+    req.on("end", () => {
+      res.writeHead(202, { "content-type": "application/json" });
+      res.end('{"status":"OK"}');
+      if (p.done) return;
+      const streamed = { contentType };
+      if (tooLarge) {
+        const limit = sink ? STREAM_LIMIT : BUFFERED_LIMIT;
+        const message = `Response payload size exceeded maximum allowed payload size (${limit} bytes).`;
+        return this.complete(p, { payload: Buffer.from(JSON.stringify({ errorMessage: message, errorType: "Function.ResponseSizeTooLarge" })), functionError: "Unhandled", errorType: "Function.ResponseSizeTooLarge", streamed });
+      }
+      const errorType = req.trailers["lambda-runtime-function-error-type"];
+      if (errorType) {
+        const raw = req.trailers["lambda-runtime-function-error-body"] ?? "";
+        const payload = Buffer.from(raw, "base64");
+        return this.complete(p, { payload, functionError: "Unhandled", errorType, streamed });
+      }
+      this.complete(p, { payload: Buffer.concat(collected), streamed });
+    });
+  }
+
   private finishInitError(p: Pending): void {
     this.queued = undefined;
-    this.complete(p, { payload: this.initError!.payload, functionError: "Unhandled" });
+    this.complete(p, { payload: this.initError!.payload, functionError: "Unhandled", errorType: this.initError!.type });
     this.kill();
   }
 
-  private complete(p: Pending, r: { payload: Buffer; functionError?: string }): void {
+  private complete(p: Pending, r: Outcome): void {
     if (p.done) return;
     p.done = true;
     this.current = undefined;
@@ -350,7 +435,7 @@ class Environment {
     const seconds = (p.spec.config.Timeout ?? 3).toFixed(2);
     const line = `${new Date().toISOString()} ${p.id} Task timed out after ${seconds} seconds`;
     p.lines.push(line);
-    this.complete(p, { payload: Buffer.from(JSON.stringify({ errorMessage: line })), functionError: "Unhandled" });
+    this.complete(p, { payload: Buffer.from(JSON.stringify({ errorMessage: line })), functionError: "Unhandled", errorType: "Sandbox.Timedout" });
     this.kill();
   }
 
@@ -391,7 +476,7 @@ class Environment {
       p.lines.push(message);
       const errorType = oom ? "Runtime.OutOfMemory" : "Runtime.ExitError";
       this.queued = undefined;
-      this.complete(p, { payload: Buffer.from(JSON.stringify({ errorType, errorMessage: message })), functionError: "Unhandled" });
+      this.complete(p, { payload: Buffer.from(JSON.stringify({ errorType, errorMessage: message })), functionError: "Unhandled", errorType });
     }
     this.cleanup();
   }
@@ -507,8 +592,9 @@ export class Executor {
     const id = spec.requestId ?? randomUUID();
     const pending: Pending = { id, spec, resolve: () => undefined, lines: [], startedMs: performance.now(), deadlineMs: 0, done: false };
     const lines = pending.lines;
-    const result = await new Promise<{ payload: Buffer; functionError?: string }>((resolve) => {
+    const result = await new Promise<Outcome>((resolve) => {
       pending.resolve = resolve;
+      spec.stream?.dispatched?.();
       env.run(pending);
     });
     const durationMs = performance.now() - pending.startedMs;
@@ -519,7 +605,7 @@ export class Executor {
     const report = this.reportLines(id, spec, lines, durationMs, cold ? env.initDurationMs : undefined, pool.maxRssKb, initLines);
     this.writeLogs(spec, env.logStream, report);
     this.recordMetrics(spec, { Invocations: 1, Errors: result.functionError ? 1 : 0, Duration: durationMs, ConcurrentExecutions: this.concurrency(spec.scope, cfg.FunctionName!) + 1 });
-    return { requestId: id, payload: result.payload, ...(result.functionError ? { functionError: result.functionError } : {}), log: report.join("\n") + "\n" };
+    return { ...result, requestId: id, log: report.join("\n") + "\n" };
   }
 
   /** A new environment of the pool, busy and started; killed (and the error thrown) if it cannot start. */

@@ -9,13 +9,24 @@
  * the identity policies or the function's resource policy allow `lambda:InvokeFunctionUrl`
  * (condition key `lambda:FunctionUrlAuthType` = AWS_IAM); others get 403 {"Message":"Forbidden"}.
  * CORS preflights are answered from the URL's Cors configuration.
+ *
+ * InvokeMode RESPONSE_STREAM: the response's status and headers come from the function's HTTP
+ * prelude (awslambda.HttpResponseStream.from: JSON, then eight NUL bytes) as soon as it is
+ * written, and the body follows chunked as the function produces it; a function error after that
+ * cuts the connection, as the status is already sent. A function that does not stream is mapped
+ * as in BUFFERED mode. In BUFFERED mode a streamed response is collected first (its prelude, if
+ * any, still gives the status and headers).
  */
 import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import type { Principal, WebsiteHook, WebsiteEnv } from "../../core/service.js";
 import type { MetadataStore, Scope } from "../../storage/types.js";
 import type { WireRequest, WireResponse } from "../../protocol/types.js";
 import { GLOBAL_REGION } from "../../core/regions.js";
+import { ServiceError } from "../../core/errors.js";
 import { executorOf } from "./async-invoke.js";
+import type { Executor, InvokeResult, InvokeSpec } from "./environments.js";
+import { HTTP_INTEGRATION, splitPrelude, UrlStreamSink, type HttpPrelude } from "./response-streaming.js";
 import { functionArn, tables, versionKey, aliasKey, SEP } from "./store.js";
 
 export interface UrlConfig {
@@ -205,24 +216,72 @@ async function serve(req: WireRequest, env: WebsiteEnv): Promise<WireResponse> {
   };
   const executor = executorOf(metadata);
   if (!executor) return text(500, "Internal Server Error");
+  const spec: InvokeSpec = {
+    scope,
+    config,
+    code,
+    version,
+    invokedArn: functionArn(scope, entry.name, entry.qualifier),
+    payload: Buffer.from(JSON.stringify(event)),
+    ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
+    endpoint: `http://127.0.0.1:${/:(\d+)$/.exec(req.headers.host ?? "")?.[1] ?? "4566"}`,
+    requestId,
+  };
+  const cors = corsHeaders(cfg, origin);
+  if (cfg.InvokeMode === "RESPONSE_STREAM") return streamResponse(executor, spec, cors, requestId);
   let result;
   try {
-    result = await executor.invoke({
-      scope,
-      config,
-      code,
-      version,
-      invokedArn: functionArn(scope, entry.name, entry.qualifier),
-      payload: Buffer.from(JSON.stringify(event)),
-      ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
-      endpoint: `http://127.0.0.1:${/:(\d+)$/.exec(req.headers.host ?? "")?.[1] ?? "4566"}`,
-      requestId,
-    });
+    result = await executor.invoke(spec);
   } catch {
-    return text(429, "Rate Exceeded.", corsHeaders(cfg, origin));
+    return text(429, "Rate Exceeded.", cors);
   }
-  const cors = corsHeaders(cfg, origin);
+  return bufferedResponse(result, cors, requestId);
+}
+
+/** The response of a prelude (status, headers, cookies) and a body. */
+function preludeResponse(prelude: HttpPrelude, body: Buffer | Readable, cors: Record<string, string>, requestId: string): WireResponse {
+  const headers: Record<string, string> = { "content-type": "application/octet-stream", ...cors, "x-amzn-requestid": requestId, ...prelude.headers };
+  if (prelude.cookies.length) headers["set-cookie"] = prelude.cookies.join(", ");
+  return { status: prelude.statusCode, headers, body };
+}
+
+/** A RESPONSE_STREAM URL: the head once the function has written its prelude, then the body as it comes. */
+async function streamResponse(executor: Executor, spec: InvokeSpec, cors: Record<string, string>, requestId: string): Promise<WireResponse> {
+  const sink = new UrlStreamSink();
+  const done = executor.invoke({ ...spec, stream: sink });
+  const ended = done.then(
+    (result) => {
+      sink.finish();
+      // The head is out already: a failure can only cut the body short.
+      // (A ServiceError: the gateway logs other errors as its own internal failures.)
+      if (result.functionError) sink.body.fail(new ServiceError({ code: result.errorType ?? result.functionError, status: 502 }, "The function failed after its response began."));
+      return result;
+    },
+    (e: unknown) => {
+      sink.body.fail(e);
+      throw e;
+    },
+  );
+  let first: { head: HttpPrelude } | { result: InvokeResult };
+  try {
+    first = await Promise.race([sink.head.then((head) => ({ head })), ended.then((result) => ({ result }))]);
+  } catch {
+    return text(429, "Rate Exceeded.", cors);
+  }
+  if ("result" in first && !first.result.streamed) return bufferedResponse(first.result, cors, requestId);
+  if ("result" in first && first.result.functionError) return text(502, "Internal Server Error", { ...cors, "x-amzn-requestid": requestId });
+  ended.catch(() => undefined);
+  const head = "head" in first ? first.head : await sink.head;
+  return preludeResponse(head, Readable.from(sink.body, { objectMode: false }), cors, requestId);
+}
+
+function bufferedResponse(result: InvokeResult, cors: Record<string, string>, requestId: string): WireResponse {
   if (result.functionError) return text(502, "Internal Server Error", { ...cors, "x-amzn-requestid": requestId });
+  if (result.streamed?.contentType.split(";")[0]!.trim().toLowerCase() === HTTP_INTEGRATION) {
+    const { prelude, body } = splitPrelude(result.payload);
+    return preludeResponse(prelude, body, cors, requestId);
+  }
+  if (result.streamed) return { status: 200, headers: { "content-type": result.streamed.contentType, ...cors, "x-amzn-requestid": requestId }, body: result.payload };
   let value: unknown;
   try {
     value = JSON.parse(result.payload.toString("utf8") || "null");

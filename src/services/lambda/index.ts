@@ -99,6 +99,8 @@ export const lambda = defineService<LambdaOperations>({
     RemovePermission: onFunction(),
     GetPolicy: onFunction(),
     Invoke: onFunction("lambda:InvokeFunction", true),
+    // AWS checks lambda:InvokeFunction for the streaming form too.
+    InvokeWithResponseStream: onFunction("lambda:InvokeFunction", true),
     PutProvisionedConcurrencyConfig: onFunction(undefined, true),
     GetProvisionedConcurrencyConfig: onFunction(undefined, true),
     DeleteProvisionedConcurrencyConfig: onFunction(undefined, true),

@@ -2,11 +2,20 @@
  * Lambda handlers: functions from zip packages, versions, aliases, tags, reserved concurrency,
  * resource policies, layers (layers.ts), provisioned concurrency (provisioned.ts), and Invoke running the code for real (environments.ts) with asynchronous
  * invocations queued persistently and retried on the injected clock (async-invoke.ts).
+ * InvokeWithResponseStream answers an event stream (PayloadChunk events as the function writes,
+ * then InvokeComplete) from Node's awslambda.streamifyResponse handlers or any runtime using the
+ * Runtime API's streaming mode (response-streaming.ts); function URLs serve BUFFERED or
+ * RESPONSE_STREAM.
  *
  * ## Gaps
- * - Function URLs: InvokeMode RESPONSE_STREAM is refused. AWS_IAM URLs answer every refusal
- *   (unsigned, bad signature, denied) with the same 403 {"Message":"Forbidden"}.
- * - Code signing, InvokeWithResponseStream and runtime management answer 501 NotImplemented.
+ * - Function URLs: AWS_IAM URLs answer every refusal (unsigned, bad signature, denied) with the
+ *   same 403 {"Message":"Forbidden"}. A RESPONSE_STREAM URL maps a function that does not stream
+ *   as a BUFFERED one does; a function error after the head is sent cuts the connection.
+ * - Response streaming: chunks a slow reader has not taken yet are held in memory (no
+ *   backpressure reaches the function); the 20 MiB limit applies, not the bandwidth cap past
+ *   6 MB. InvokeComplete's ErrorCode is the runtime's error type (a trailer, or the errorType of
+ *   a buffered function's error document) and ErrorDetails the error document.
+ * - Code signing and runtime management answer 501 NotImplemented.
  * - Layers: a function's /opt is a directory of its own (its layers extracted in order), not a
  *   mount at /opt: NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH name its folders as AWS's
  *   runtimes name /opt's, and NIMBUS_LAMBDA_OPT holds its path, but code that opens "/opt/..."
@@ -54,7 +63,7 @@
  *   configuration exists, and stored configurations are allocated again after a restart.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
-import type { LambdaOperations, CreateFunctionRequest, CreateEventSourceMappingRequest } from "../../generated/lambda.js";
+import type { LambdaOperations, CreateFunctionRequest, CreateEventSourceMappingRequest, InvokeWithResponseStreamOutput, InvokeWithResponseStreamRequest } from "../../generated/lambda.js";
 import type { RequestContext } from "../../core/service.js";
 import type { Scope } from "../../storage/types.js";
 import { ServiceError } from "../../core/errors.js";
@@ -71,6 +80,7 @@ import { executorOf, enqueueEvent, setLambdaEndpoint, eicKey, eventInvokeConfigs
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
 import { checkFailureDestination, checkStreamAccess, isDynamoStreamArn, startingCheckpoint, streamStates } from "./stream-mappings.js";
 import { compileFilters } from "./filter-criteria.js";
+import { ChunkQueue, invokeEvents, queueSink } from "./response-streaming.js";
 import { functionUrl, indexUrl, newUrlId, urlKey, urlTable, type UrlConfig } from "./function-urls.js";
 
 /** AWS's default account quotas. */
@@ -702,18 +712,7 @@ export const handlers: Partial<LambdaOperations> = {
     if (!["RequestResponse", "Event", "DryRun"].includes(type)) {
       throw validation(`Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
     }
-    const payload = input.Payload ?? Buffer.alloc(0);
-    const limit = type === "Event" ? ASYNC_PAYLOAD : SYNC_PAYLOAD;
-    if (payload.length > limit) {
-      throw new ServiceError(LambdaErrors.RequestTooLargeException, `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, { Type: "User" });
-    }
-    if (payload.length > 0) {
-      try {
-        JSON.parse(payload.toString("utf8"));
-      } catch (e) {
-        throw new ServiceError(LambdaErrors.InvalidRequestContentException, `Could not parse request body into json: Could not parse payload into json: ${(e as Error).message}`, { Type: "User" });
-      }
-    }
+    const payload = checkPayload(input.Payload, type === "Event" ? ASYNC_PAYLOAD : SYNC_PAYLOAD);
     if (type === "DryRun") return { StatusCode: 204 };
     if (type === "Event") {
       await enqueueEvent(ctx.storage.metadata, scopeOf(ref), { requestId: ctx.requestId, functionName: ref.name, ...(ref.qualifier !== undefined ? { qualifier: ref.qualifier } : {}), payload: payload.toString("base64"), attempts: 0, enqueuedMs: ctx.clock.nowMs() }, ctx.clock.nowMs(), ctx.endpoint);
@@ -743,6 +742,71 @@ export const handlers: Partial<LambdaOperations> = {
     };
   },
 };
+
+/** An invocation's payload within its limit and, when present, JSON. */
+function checkPayload(raw: Buffer | undefined, limit: number): Buffer {
+  const payload = raw ?? Buffer.alloc(0);
+  if (payload.length > limit) {
+    throw new ServiceError(LambdaErrors.RequestTooLargeException, `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, { Type: "User" });
+  }
+  if (payload.length > 0) {
+    try {
+      JSON.parse(payload.toString("utf8"));
+    } catch (e) {
+      throw new ServiceError(LambdaErrors.InvalidRequestContentException, `Could not parse request body into json: Could not parse payload into json: ${(e as Error).message}`, { Type: "User" });
+    }
+  }
+  return payload;
+}
+
+Object.assign(handlers, {
+  /**
+   * The response as an event stream while the function produces it. Everything that can fail
+   * before the function has an environment (not found, bad input, throttling, a failed start) is
+   * an ordinary error response; what happens after is told by the InvokeComplete event.
+   */
+  async InvokeWithResponseStream(ctx: RequestContext, input: InvokeWithResponseStreamRequest) {
+    const ref = parseFunctionName(ctx, input.FunctionName, input.Qualifier);
+    const rec = await getRecord(ctx, ref);
+    const target = await resolveQualified(ctx, ref, rec);
+    const type = input.InvocationType ?? "RequestResponse";
+    if (type !== "RequestResponse" && type !== "DryRun") {
+      throw validation(`Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]`);
+    }
+    const payload = checkPayload(input.Payload, SYNC_PAYLOAD);
+    if (type === "DryRun") return { StatusCode: 204 };
+    const executor = executorOf(ctx.storage.metadata);
+    if (!executor) throw new ServiceError(LambdaErrors.ServiceException, "Lambda's executor is not running.");
+    const queue = new ChunkQueue();
+    let dispatched!: () => void;
+    const onDispatch = new Promise<void>((r) => (dispatched = r));
+    const done = executor.invoke({
+      scope: scopeOf(ref),
+      config: target.config,
+      code: target.code,
+      version: target.version,
+      invokedArn: functionArn(ref, ref.name, ref.qualifier),
+      payload: payload.length ? payload : Buffer.from("{}"),
+      ...(input.ClientContext ? { clientContext: input.ClientContext } : {}),
+      ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
+      endpoint: ctx.endpoint,
+      requestId: ctx.requestId,
+      stream: queueSink(queue, dispatched),
+    });
+    done.then(
+      () => queue.end(),
+      (e: unknown) => queue.fail(e),
+    );
+    await Promise.race([onDispatch, done]);
+    return {
+      StatusCode: 200,
+      ExecutedVersion: target.version,
+      // The protocol layer writes an async iterable of events as the event stream; the generated
+      // type describes one event's shape, so it is cast here.
+      EventStream: invokeEvents(queue, done, input.LogType === "Tail") as unknown as InvokeWithResponseStreamOutput["EventStream"],
+    };
+  },
+} satisfies Partial<LambdaOperations>);
 
 function checkAliasName(name: string): void {
   if (!/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/.test(name) || name.length > 128) {
@@ -1039,8 +1103,8 @@ function checkUrlInput(input: UrlInput): void {
   if (input.AuthType !== undefined && input.AuthType !== "NONE" && input.AuthType !== "AWS_IAM") {
     throw validation(`Value '${input.AuthType}' at 'authType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM]`);
   }
-  if (input.InvokeMode !== undefined && input.InvokeMode !== "BUFFERED") {
-    throw invalid(input.InvokeMode === "RESPONSE_STREAM" ? "Nimbus serves function URLs in BUFFERED mode only." : `Value '${input.InvokeMode}' at 'invokeMode' failed to satisfy constraint: Member must satisfy enum value set: [BUFFERED, RESPONSE_STREAM]`);
+  if (input.InvokeMode !== undefined && input.InvokeMode !== "BUFFERED" && input.InvokeMode !== "RESPONSE_STREAM") {
+    throw validation(`Value '${input.InvokeMode}' at 'invokeMode' failed to satisfy constraint: Member must satisfy enum value set: [BUFFERED, RESPONSE_STREAM]`);
   }
   if (input.Qualifier !== undefined && /^\d+$/.test(input.Qualifier)) throw invalid("Function URLs can only be created for $LATEST or an alias.");
 }

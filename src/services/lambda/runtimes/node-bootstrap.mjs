@@ -2,8 +2,13 @@
 // (AWS_LAMBDA_RUNTIME_API) like AWS's own Node runtime interface client does, so a handler
 // behaves as on AWS: `file.export` resolution (.js, .mjs, .cjs, ESM or CommonJS), async handlers
 // and callbacks, the context object, console lines tagged with the request id, and errors
-// serialized as {errorType, errorMessage, trace}.
+// serialized as {errorType, errorMessage, trace}. Response streaming: the global `awslambda`
+// offers `streamifyResponse(handler)` (the handler gets a writable response stream) and
+// `HttpResponseStream.from(stream, {statusCode, headers, cookies})` (a JSON prelude and eight NUL
+// bytes before the body, for function URLs); such a response is POSTed in the Runtime API's
+// streaming mode (chunked, errors as trailers).
 import http from "node:http";
+import { Writable } from "node:stream";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -35,6 +40,131 @@ function serializeError(e) {
   }
   if (e !== null && typeof e === "object") return { errorType: "Error", errorMessage: JSON.stringify(e), trace: [] };
   return { errorType: "string", errorMessage: String(e), trace: [] };
+}
+
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+
+/**
+ * A response stream for one invocation: the streaming POST starts with the first write (so the
+ * Content-Type may be set until then), each write is one chunk, and a failure ends the body with
+ * the error trailers.
+ */
+function responseStream(id) {
+  let contentType = "application/octet-stream";
+  let req;
+  let prefix;
+  let answered;
+  // Writes handed to the request and not yet flushed, and who waits for them.
+  let inFlight = 0;
+  let flushed = [];
+  const settle = () => {
+    if (inFlight === 0) for (const f of flushed.splice(0)) f();
+  };
+  const open = () => {
+    if (req) return req;
+    const [host, port] = api.split(":");
+    req = http.request({
+      host,
+      port: Number(port),
+      path: `${base}/invocation/${id}/response`,
+      method: "POST",
+      agent,
+      headers: {
+        "Content-Type": contentType,
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        "Transfer-Encoding": "chunked",
+        Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      },
+    });
+    answered = new Promise((resolve, reject) => {
+      req.on("response", (res) => {
+        res.resume();
+        res.on("end", resolve);
+      });
+      req.on("error", reject);
+    });
+    if (prefix) for (const p of prefix.splice(0)) req.write(p);
+    return req;
+  };
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      inFlight++;
+      open().write(chunk, (err) => {
+        inFlight--;
+        settle();
+        callback(err);
+      });
+    },
+    final(callback) {
+      open().end(callback);
+    },
+  });
+  stream.setContentType = (type) => {
+    if (req) throw new Error("The content type cannot be set after the response stream has started.");
+    contentType = String(type);
+  };
+  stream._prefix = (chunks) => {
+    prefix = chunks;
+  };
+  stream._fail = (err) => {
+    const r = open();
+    if (!r.writableEnded) {
+      r.addTrailers({ "Lambda-Runtime-Function-Error-Type": err.errorType, "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(err)).toString("base64") });
+      r.end();
+    }
+  };
+  stream._answered = () => answered ?? Promise.resolve();
+  /** Resolves once what the handler wrote has gone to the request (before error trailers follow it). */
+  stream._flushed = async () => {
+    while (stream.writableLength > 0 || inFlight > 0) {
+      if (stream.destroyed || req?.destroyed) return;
+      await new Promise((resolve) => {
+        flushed.push(resolve);
+        setTimeout(resolve, 10);
+      });
+    }
+  };
+  return stream;
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = "response";
+    return handler;
+  },
+  HttpResponseStream: class HttpResponseStream {
+    static from(stream, prelude) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream._prefix([Buffer.from(JSON.stringify(prelude ?? {})), Buffer.alloc(8)]);
+      return stream;
+    }
+  },
+};
+
+/** Run a streaming handler: it writes to the stream; the invocation ends when the stream does. */
+async function runStreaming(id, event, context) {
+  const stream = responseStream(id);
+  // Writes after a failure are dropped; they must not take the runtime down.
+  stream.on("error", () => undefined);
+  try {
+    await handler(event, stream, context);
+    // A handler that returns without ending its stream has said all it will.
+    if (!stream.writableFinished) {
+      if (!stream.writableEnded) stream.end();
+      await new Promise((resolve, reject) => {
+        stream.on("finish", resolve);
+        stream.on("error", reject);
+      });
+    }
+  } catch (e) {
+    const err = serializeError(e);
+    console.error(`Invoke Error \t${JSON.stringify(err)}`);
+    // What the handler wrote before failing goes out first, then the error trailers.
+    await stream._flushed();
+    stream._fail(err);
+  }
+  await stream._answered();
 }
 
 let currentRequestId;
@@ -115,6 +245,10 @@ for (;;) {
     event = JSON.parse(next.body.toString("utf8") || "null");
   } catch {
     event = next.body.toString("utf8");
+  }
+  if (handler[STREAMING] === "response") {
+    await runStreaming(id, event, context);
+    continue;
   }
   let outcome;
   try {
