@@ -179,6 +179,16 @@ describe("InvokeWithResponseStream", () => {
     expect(complete!.LogResult).toBeUndefined();
   });
 
+  it("ends a stream cut by the function's timeout with Sandbox.Timedout, and the next call gets a fresh environment", async () => {
+    await create("stream-slow", { "index.js": "exports.handler = awslambda.streamifyResponse(async (e, s) => { s.write('started'); if (e.hang) await new Promise(() => setInterval(() => undefined, 1000)); s.end(' done'); });" }, { Timeout: 1 });
+    const cut = await readEvents((await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: "stream-slow", Payload: enc({ hang: true }) }))).EventStream);
+    expect(cut.chunks).toEqual(["started"]);
+    expect(cut.complete!.ErrorCode).toBe("Sandbox.Timedout");
+    expect(JSON.parse(cut.complete!.ErrorDetails!).errorMessage).toMatch(/Task timed out after 1\.00 seconds$/);
+    const again = await readEvents((await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: "stream-slow", Payload: enc({}) }))).EventStream);
+    expect(again.chunks.join("")).toBe("started done");
+  });
+
   it("answers a buffered function with one chunk, and its error in InvokeComplete", async () => {
     await create("buffered", { "index.js": "exports.handler = async (e) => { if (e.fail) throw new RangeError('nope'); return { got: e }; };" });
     const ok = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: "buffered", Payload: enc({ a: 1 }) }));
