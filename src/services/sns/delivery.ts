@@ -14,7 +14,8 @@ import { deliver as sesDeliver } from "../ses/sending.js";
 import { publishMetric } from "../cloudwatch/store.js";
 import { filterMatches, parseFilterPolicy, type PolicyScope } from "./filter-policy.js";
 import { certPath, sign, signingKey, stringToSign } from "./signing.js";
-import { snsScope, snsTables, type SmsRecord, type SubscriptionRecord, type TopicRecord } from "./store.js";
+import { cachedSubscriptions, snsScope, snsTables, type SmsRecord, type SubscriptionRecord, type TopicRecord } from "./store.js";
+import { snsTransaction } from "./cache.js";
 
 export interface MessageAttribute {
   DataType: string;
@@ -163,7 +164,7 @@ async function expireUnconfirmed(metadata: MetadataStore, nowMs: number): Promis
   for (const scope of await metadata.scopes("sns", "tokens")) {
     const expired = (await snsTables(metadata, scope).tokens.list()).filter((e) => e.value.expires < nowMs);
     if (expired.length === 0) continue;
-    await metadata.transaction(async (tx) => {
+    await snsTransaction(metadata, async (tx) => {
       const tt = snsTables(tx, scope);
       for (const e of expired) {
         await tt.tokens.delete(e.key);
@@ -378,8 +379,7 @@ function deliveryAttributes(attrs: Record<string, MessageAttribute> | undefined)
 
 /** The confirmed subscriptions of a topic. */
 export async function topicSubscriptions(metadata: MetadataStore, topic: TopicRecord): Promise<SubscriptionRecord[]> {
-  const [, , , region, account] = topic.arn.split(":");
-  return (await snsTables(metadata, snsScope(account!, region!)).subscriptions.list({ prefix: topic.arn + ":" })).map((e) => e.value);
+  return cachedSubscriptions(metadata, topic.arn);
 }
 
 /**

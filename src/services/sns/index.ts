@@ -12,8 +12,9 @@ import { isServiceError } from "../../core/errors.js";
 import { evaluate, storedPolicyDocument } from "../iam/policy/index.js";
 import { checkPublish, confirm, defaultTopicPolicy, handlers, publishToTopic } from "./provider.js";
 import { dropState, stateFor, type SnsEnv } from "./delivery.js";
+import { snsChanged } from "./cache.js";
 import { certPath, signingKey } from "./signing.js";
-import { parseSubscriptionArn, parseTopicArn, snsScope, snsTables, type SmsRecord } from "./store.js";
+import { cachedTopic, parseSubscriptionArn, parseTopicArn, snsScope, snsTables, type SmsRecord } from "./store.js";
 
 const onTopic =
   (member = "TopicArn") =>
@@ -76,7 +77,7 @@ export const sns = defineService<SnsOperations>({
     const off = runtime.bus.register("sns", async (arn, delivery) => {
       const p = parseTopicArn(arn);
       if (!p) throw new Error(`Invalid topic ARN ${arn}`);
-      const topic = await snsTables(runtime.storage.metadata, snsScope(p.account, p.region)).topics.get(p.name);
+      const topic = await cachedTopic(runtime.storage.metadata, snsScope(p.account, p.region), p.name);
       if (!topic) throw new Error(`NotFound: Topic does not exist: ${arn}`);
       const policy = topic.attributes.Policy ?? defaultTopicPolicy(topic.arn, topic.owner);
       if (!senderAllowed(policy, topic.arn, topic.owner, delivery)) {
@@ -99,6 +100,10 @@ export const sns = defineService<SnsOperations>({
     });
     unregister.set(runtime, off);
   },
+  reset() {
+    // POST /_nimbus/reset wipes the tables under cache.ts's copies.
+    snsChanged();
+  },
   async stop(runtime) {
     unregister.get(runtime)?.();
     await dropState(runtime.bus);
@@ -106,7 +111,7 @@ export const sns = defineService<SnsOperations>({
   async resourcePolicy(ctx, arn) {
     const p = parseTopicArn(arn);
     if (!p) return undefined;
-    const t = await snsTables(ctx.storage.metadata, snsScope(p.account, p.region)).topics.get(p.name);
+    const t = await cachedTopic(ctx.storage.metadata, snsScope(p.account, p.region), p.name);
     return t ? (t.attributes.Policy ?? defaultTopicPolicy(t.arn, t.owner)) : undefined;
   },
   async nimbusRoutes(req, runtime) {

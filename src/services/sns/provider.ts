@@ -50,7 +50,8 @@ import {
   type SnsEnv,
   type SnsMessage,
 } from "./delivery.js";
-import { parseSubscriptionArn, parseTopicArn, snsScope, snsTables, type SubscriptionRecord, type TopicRecord } from "./store.js";
+import { cachedTopic, parseSubscriptionArn, parseTopicArn, snsScope, snsTables, type SubscriptionRecord, type TopicRecord } from "./store.js";
+import { snsTransaction } from "./cache.js";
 
 const MAX_MESSAGE_BYTES = 262_144;
 const DEDUP_WINDOW_MS = 5 * 60_000;
@@ -100,7 +101,7 @@ function topicRef(ctx: RequestContext, arn: string, member = "TopicArn") {
 
 export async function requireTopic(ctx: RequestContext, arn: string, member = "TopicArn"): Promise<TopicRecord> {
   const ref = topicRef(ctx, arn, member);
-  const t = await snsTables(ctx.storage.metadata, ref.scope).topics.get(ref.name);
+  const t = await cachedTopic(ctx.storage.metadata, ref.scope, ref.name);
   if (!t) throw notFound("Topic does not exist");
   return t;
 }
@@ -491,7 +492,7 @@ export async function publishToTopic(env: SnsEnv, topic: TopicRecord, input: Pub
     const scope = snsScope(account!, region!);
     const dedupId = input.MessageDeduplicationId ?? contentDedupId(input.Message);
     const now = env.clock.nowMs();
-    const accepted = await env.metadata.transaction(async (tx) => {
+    const accepted = await snsTransaction(env.metadata, async (tx) => {
       const tt = snsTables(tx, scope);
       const key = topic.name + "\0" + dedupId;
       const seen = await tt.dedup.get(key);
@@ -609,7 +610,7 @@ export const handlers: Partial<SnsOperations> = {
     const value = input.AttributeValue ?? "";
     checkTopicAttribute(input.AttributeName, value, fifo, t.arn, false);
     const ref = topicRef(ctx, t.arn);
-    await ctx.storage.metadata.transaction(async (tx) => {
+    await snsTransaction(ctx.storage.metadata, async (tx) => {
       const tt = snsTables(tx, ref.scope);
       const cur = await tt.topics.get(t.name);
       if (!cur) throw notFound("Topic does not exist");
@@ -622,7 +623,7 @@ export const handlers: Partial<SnsOperations> = {
   },
   async DeleteTopic(ctx, input) {
     const ref = topicRef(ctx, input.TopicArn);
-    await ctx.storage.metadata.transaction(async (tx) => {
+    await snsTransaction(ctx.storage.metadata, async (tx) => {
       const tt = snsTables(tx, ref.scope);
       if (!(await tt.topics.get(ref.name))) throw notFound("Topic does not exist");
       await tt.topics.delete(ref.name);
@@ -739,7 +740,7 @@ export const handlers: Partial<SnsOperations> = {
       createdAt: ctx.clock.nowMs(),
     };
     const token = pending ? newToken() : undefined;
-    await ctx.storage.metadata.transaction(async (tx) => {
+    await snsTransaction(ctx.storage.metadata, async (tx) => {
       const tt = snsTables(tx, ref.scope);
       await tt.subscriptions.put(sub.arn, sub);
       if (token) await tt.tokens.put(token, { subscriptionArn: sub.arn, expires: ctx.clock.nowMs() + TOKEN_TTL_MS });
@@ -873,7 +874,7 @@ function checkSizeOnly(attrs: Record<string, MessageAttribute> | undefined): num
 export async function confirm(metadata: import("../../storage/types.js").MetadataStore, nowMs: number, topic: TopicRecord, token: string, authenticated: boolean): Promise<string> {
   const [, , , region, account] = topic.arn.split(":");
   const scope = snsScope(account!, region!);
-  return metadata.transaction(async (tx) => {
+  return snsTransaction(metadata, async (tx) => {
     const tt = snsTables(tx, scope);
     const tok = await tt.tokens.get(token);
     if (!tok || tok.expires < nowMs || !tok.subscriptionArn.startsWith(topic.arn + ":")) throw invalid("Invalid token");

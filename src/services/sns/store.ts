@@ -9,6 +9,7 @@
  *   sms-attributes  "attributes" -> account SMS preferences
  */
 import type { MetadataStore, Scope, Table, Tx } from "../../storage/types.js";
+import { cached, snsChanged } from "./cache.js";
 
 export interface TopicRecord {
   name: string;
@@ -62,10 +63,27 @@ export interface SmsRecord {
 
 export const snsScope = (account: string, region: string): Scope => ({ account, region, service: "sns" });
 
+/** A table whose writes count as changes for cache.ts (before they start and once they settle). */
+function watched<V>(t: Table<V>): Table<V> {
+  const around = <R>(p: () => Promise<R>): Promise<R> => {
+    snsChanged();
+    return p().finally(snsChanged);
+  };
+  return {
+    get: (k) => t.get(k),
+    list: (o) => t.list(o),
+    count: (o) => t.count(o),
+    put: (k, v) => around(() => t.put(k, v)),
+    insert: (k, v) => around(() => t.insert(k, v)),
+    delete: (k) => around(() => t.delete(k)),
+    clear: (o) => around(() => t.clear(o)),
+  };
+}
+
 export function snsTables(source: MetadataStore | Tx, scope: Scope) {
   return {
-    topics: source.table<TopicRecord>(scope, "topics") as Table<TopicRecord>,
-    subscriptions: source.table<SubscriptionRecord>(scope, "subscriptions") as Table<SubscriptionRecord>,
+    topics: watched(source.table<TopicRecord>(scope, "topics") as Table<TopicRecord>),
+    subscriptions: watched(source.table<SubscriptionRecord>(scope, "subscriptions") as Table<SubscriptionRecord>),
     tokens: source.table<TokenRecord>(scope, "tokens") as Table<TokenRecord>,
     dedup: source.table<DedupRecord>(scope, "fifo-dedup") as Table<DedupRecord>,
     sms: source.table<SmsRecord>(scope, "sms") as Table<SmsRecord>,
@@ -83,4 +101,15 @@ export function parseTopicArn(arn: string): { region: string; account: string; n
 export function parseSubscriptionArn(arn: string): { region: string; account: string; topicArn: string } | undefined {
   const m = /^(arn:aws[\w-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_.-]+):[0-9a-f-]{36}$/.exec(arn);
   return m ? { topicArn: m[1]!, region: m[2]!, account: m[3]! } : undefined;
+}
+
+/** A topic by scope and name, through cache.ts (shared record: do not modify). */
+export function cachedTopic(metadata: MetadataStore, scope: Scope, name: string): Promise<TopicRecord | undefined> {
+  return cached(metadata, `t\0${scope.account}\0${scope.region}\0${name}`, () => snsTables(metadata, scope).topics.get(name));
+}
+
+/** A topic's subscriptions (confirmed or not), through cache.ts (shared records: do not modify). */
+export function cachedSubscriptions(metadata: MetadataStore, topicArn: string): Promise<SubscriptionRecord[]> {
+  const p = parseTopicArn(topicArn)!;
+  return cached(metadata, `s\0${topicArn}`, async () => (await snsTables(metadata, snsScope(p.account, p.region)).subscriptions.list({ prefix: topicArn + ":" })).map((e) => e.value));
 }

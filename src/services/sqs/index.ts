@@ -31,6 +31,21 @@ const onQueueArn = (member: string) => (ctx: RequestContext, input: Record<strin
 
 const started = new WeakMap<ServiceRuntime, { off: () => void; timer: NodeJS.Timeout; offClock: () => void }>();
 
+/**
+ * Queue-policy decisions for service deliveries, by everything they depend on (queue, sender,
+ * source and the policy's text): an SNS topic's fan-out asks the same question for every message.
+ */
+const decisions = new Map<string, string>();
+function cachedDecision(key: string, decide: () => string): string {
+  let d = decisions.get(key);
+  if (d === undefined) {
+    d = decide();
+    if (decisions.size >= 1_000) decisions.clear();
+    decisions.set(key, d);
+  }
+  return d;
+}
+
 /** The bus target: a service (S3, SNS, ...) or another account's resource sends to a queue. */
 async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery): Promise<{ messageId?: string }> {
   const eng = engineFor(runtime.storage.metadata, runtime.clock);
@@ -45,15 +60,17 @@ async function deliverToQueue(runtime: ServiceRuntime, arn: string, d: Delivery)
       ? { type: "service" as const, arn: d.sender.servicePrincipal }
       : { type: "root" as const, arn: `arn:aws:iam::${d.sender.account}:root`, account: d.sender.account };
     const decision = policy
-      ? evaluate({
-          action: "sqs:SendMessage",
-          resources: [q.arn],
-          principal,
-          resourceAccount: q.scope.account,
-          identityPolicies: [],
-          resourcePolicy: storedPolicyDocument(policy, "resource"),
-          context,
-        })
+      ? cachedDecision(`${q.arn}\0${principal.arn}\0${d.sender.account}\0${d.sender.sourceArn ?? ""}\0${policy}`, () =>
+          evaluate({
+            action: "sqs:SendMessage",
+            resources: [q.arn],
+            principal,
+            resourceAccount: q.scope.account,
+            identityPolicies: [],
+            resourcePolicy: storedPolicyDocument(policy, "resource"),
+            context,
+          }),
+        )
       : "ImplicitlyDenied";
     if (decision !== "Allowed") {
       throw new ServiceError(SqsErrors.AccessDenied, `${d.sender.servicePrincipal ?? d.sender.account} is not authorized to perform: sqs:SendMessage on resource: ${q.arn}`);
