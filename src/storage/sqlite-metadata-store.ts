@@ -80,6 +80,15 @@ const CHECKPOINT_OFF_LOOP = process.env.NIMBUS_SQLITE_CHECKPOINTS !== "inline";
 
 const TX_GUARD = process.env.NIMBUS_TX_GUARD === "1" || (process.env.VITEST !== undefined && process.env.NIMBUS_TX_GUARD !== "0");
 
+/**
+ * Page size of a new database (NIMBUS_SQLITE_PAGE_SIZE overrides). 8 KiB rather than SQLite's 4:
+ * a WITHOUT ROWID row keeps at most about a quarter page in its B-tree page and spills the rest to
+ * overflow pages, so with 4 KiB pages every 1 KB DynamoDB item or SQS message took an extra page
+ * to write and to read; with 8 KiB rows up to about 2 KB stay in place (point reads measured
+ * about twice as fast, writes no slower). An existing database keeps the page size it was made with.
+ */
+const PAGE_SIZE = Number(process.env.NIMBUS_SQLITE_PAGE_SIZE ?? 8192);
+
 /** How much of the database file each connection maps into memory. */
 const MMAP_BYTES = 1024 * 1024 * 1024;
 
@@ -338,6 +347,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.writer = new Database(path);
     try {
       this.writer.pragma(`busy_timeout = ${busy}`);
+      // Page size applies only to a new, empty database (an existing one keeps its own).
+      if (PAGE_SIZE) this.writer.pragma(`page_size = ${PAGE_SIZE}`);
       const mode = this.writer.pragma("journal_mode = WAL", { simple: true });
       if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL on ${path} (got ${String(mode)})`);
       // NORMAL for both: with "full" the WAL is fsynced by syncCommitted, off the event loop.
