@@ -29,7 +29,7 @@ import { randomString } from "../core/random.js";
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { FileBlobStore } from "./file-blob-store.js";
+import { FileBlobStore, readChunks } from "./file-blob-store.js";
 import type { Durability } from "./sqlite-metadata-store.js";
 import type { BlobInfo, BlobStore, PutOptions } from "./types.js";
 
@@ -135,40 +135,23 @@ export class TieredBlobStore implements BlobStore {
       const data = toBuffer(source);
       return data.length <= this.limit ? this.putRow(data, digests) : this.files.put(data, options);
     }
-    // A stream: read until it ends (a row) or passes the limit (a file, head first).
+    // A stream: read until it ends (a row) or passes the limit (a file, head first, then the
+    // rest of the stream, read by the file store itself).
     const head: Buffer[] = [];
     let size = 0;
-    const iterator = source[Symbol.asyncIterator]();
+    let ended: boolean;
     try {
-      for (;;) {
-        const next = (await iterator.next()) as IteratorResult<unknown>;
-        if (next.done) return await this.putRow(Buffer.concat(head, size), digests);
-        const buf = toBuffer(next.value);
+      ended = await readChunks(source, (buf) => {
         head.push(buf);
         size += buf.length;
-        if (size > this.limit) break;
-      }
+        return size > this.limit ? "stop" : undefined;
+      });
     } catch (err) {
       if (!source.destroyed) source.destroy();
       throw err;
     }
-    const rest = Readable.from(
-      (async function* () {
-        yield* head;
-        for (;;) {
-          const next = (await iterator.next()) as IteratorResult<unknown>;
-          if (next.done) return;
-          yield toBuffer(next.value);
-        }
-      })(),
-      { objectMode: false },
-    );
-    try {
-      return await this.files.put(rest, options);
-    } catch (err) {
-      if (!source.destroyed) source.destroy();
-      throw err;
-    }
+    if (ended) return this.putRow(head.length === 1 ? head[0]! : Buffer.concat(head, size), digests);
+    return this.files.putAfter(head, source, options);
   }
 
   private async putRow(data: Buffer, digests: boolean): Promise<BlobInfo> {

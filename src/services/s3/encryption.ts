@@ -422,8 +422,15 @@ function nonce(prefix: Buffer, index: number): Buffer {
  */
 export class EncryptStream extends Transform {
   private readonly prefix: Buffer;
-  private readonly pending = Buffer.allocUnsafe(CHUNK);
+  /**
+   * Plaintext gathered into whole chunks before sealing. With a worker computing the MD5 this is
+   * one of its 1 MiB batch buffers (a multiple of CHUNK), handed over to the worker once full:
+   * gathering the chunks and batching for the worker are then one copy of the bytes, not two.
+   */
+  private staging: Buffer;
   private filled = 0;
+  /** Bytes of `staging` already sealed (whole chunks). */
+  private sealedTo = 0;
   private index = 0;
   private readonly md5 = createHash("md5");
   /** Large bodies: the MD5 is computed by a worker thread meanwhile (md5-worker.ts). */
@@ -440,6 +447,7 @@ export class EncryptStream extends Transform {
     super({ highWaterMark: 4 * RECORD });
     this.prefix = Buffer.from(prefix, "base64");
     if (options.offloadMd5) this.job = new Md5Job();
+    this.staging = this.job ? this.job.batch() : Buffer.allocUnsafe(CHUNK);
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
@@ -455,28 +463,41 @@ export class EncryptStream extends Transform {
     this.push(cipher.getAuthTag());
   }
 
+  /** The staged bytes go to the MD5 (the worker's, or this thread's) and staging starts over. */
+  private handOver(): void {
+    if (this.job) {
+      this.job.submit(this.staging, this.filled);
+      this.staging = this.job.batch();
+    } else {
+      this.md5.update(this.staging.subarray(0, this.filled));
+    }
+    this.filled = 0;
+    this.sealedTo = 0;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.job) this.job.update(chunk);
-    else this.md5.update(chunk);
     this.size += chunk.length;
     let off = 0;
-    if (this.filled > 0) {
-      const n = Math.min(CHUNK - this.filled, chunk.length);
-      chunk.copy(this.pending, this.filled, 0, n);
-      this.filled += n;
-      off = n;
-      if (this.filled === CHUNK) {
-        this.seal(this.pending);
-        this.filled = 0;
+    if (!this.job && this.filled === 0) {
+      // Whole chunks of the input are sealed (and hashed) where they are, without staging.
+      while (chunk.length - off >= CHUNK) {
+        const plain = chunk.subarray(off, off + CHUNK);
+        this.md5.update(plain);
+        this.seal(plain);
+        off += CHUNK;
       }
     }
-    while (chunk.length - off >= CHUNK) {
-      this.seal(chunk.subarray(off, off + CHUNK));
-      off += CHUNK;
-    }
-    if (off < chunk.length) {
-      chunk.copy(this.pending, 0, off);
-      this.filled = chunk.length - off;
+    const cap = this.staging.length;
+    while (off < chunk.length) {
+      const n = Math.min(cap - this.filled, chunk.length - off);
+      chunk.copy(this.staging, this.filled, off, off + n);
+      this.filled += n;
+      off += n;
+      while (this.filled - this.sealedTo >= CHUNK) {
+        this.seal(this.staging.subarray(this.sealedTo, this.sealedTo + CHUNK));
+        this.sealedTo += CHUNK;
+      }
+      if (this.filled === cap) this.handOver();
     }
     const wait = this.job?.room();
     if (wait) wait.then(() => cb(), cb);
@@ -484,7 +505,8 @@ export class EncryptStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.filled > 0) this.seal(this.pending.subarray(0, this.filled));
+    if (this.filled > this.sealedTo) this.seal(this.staging.subarray(this.sealedTo, this.filled));
+    if (this.filled > 0) this.handOver();
     if (!this.job) {
       this.md5Hex = this.md5.digest("hex");
       cb();

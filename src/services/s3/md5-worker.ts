@@ -1,9 +1,11 @@
 /**
  * MD5 off the main thread, for the ETag of large uploads. MD5 runs at about 600 MB/s on one core
  * and cannot be split; computed on the request thread it caps a PUT stream below what encryption
- * and the disk sustain. Here the bytes are copied into 1 MiB batches that are transferred (not
+ * and the disk sustain. Here the bytes are gathered in 1 MiB batches that are transferred (not
  * cloned) to a worker, which hashes them while the main thread encrypts and writes, and transfers
- * each batch buffer back for reuse. A job never has more than
+ * each batch buffer back for reuse. A caller that copies the bytes anyway (the encryption stream
+ * gathers them into whole chunks) fills a batch itself (`batch()` / `submit()`), so the bytes are
+ * copied once, not twice. A job never has more than
  * `MAX_OUTSTANDING` bytes waiting in the worker: `room()` makes the upload wait for the worker,
  * so memory stays flat whatever the object's size. Small bodies are hashed inline (cheaper than
  * the messages).
@@ -12,6 +14,8 @@ import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 
 const BATCH = 1024 * 1024;
+/** The size of the buffers `batch()` hands out. */
+export const BATCH_BYTES = BATCH;
 const MAX_OUTSTANDING = 8 * 1024 * 1024;
 
 const SOURCE = `
@@ -77,7 +81,8 @@ function slots(): Slot[] {
 export class Md5Job {
   private readonly id = ++ids;
   private readonly slot: Slot;
-  private staging = Buffer.allocUnsafeSlow(BATCH);
+  /** `update`'s batch being filled (made on first use: callers of `batch()` never need one). */
+  private staging: Buffer | undefined;
   /** Batch buffers the worker handed back, reused so memory stays at a few batches. */
   private readonly free: ArrayBuffer[] = [];
   private filled = 0;
@@ -95,6 +100,7 @@ export class Md5Job {
   update(buf: Buffer): void {
     let off = 0;
     while (off < buf.length) {
+      this.staging ??= this.batch();
       const n = Math.min(BATCH - this.filled, buf.length - off);
       buf.copy(this.staging, this.filled, off, off + n);
       this.filled += n;
@@ -104,13 +110,30 @@ export class Md5Job {
   }
 
   private post(): void {
-    if (this.filled === 0) return;
-    const ab = this.staging.buffer as ArrayBuffer;
-    this.slot.worker.postMessage({ t: "u", id: this.id, b: ab, n: this.filled }, [ab]);
-    this.outstanding += this.filled;
-    const reuse = this.free.pop();
-    this.staging = reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH);
+    if (this.filled === 0 || !this.staging) return;
+    this.send(this.staging, this.filled);
+    this.staging = undefined;
     this.filled = 0;
+  }
+
+  private send(buf: Buffer, n: number): void {
+    const ab = buf.buffer as ArrayBuffer;
+    this.slot.worker.postMessage({ t: "u", id: this.id, b: ab, n }, [ab]);
+    this.outstanding += n;
+  }
+
+  /**
+   * An empty batch buffer (`BATCH_BYTES` long, owning its memory) for the caller to fill and hand
+   * over with `submit`. Not to be mixed with `update` in one job (the order of the bytes).
+   */
+  batch(): Buffer {
+    const reuse = this.free.pop();
+    return reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH);
+  }
+
+  /** Hands over the first `n` bytes of a buffer from `batch()`; the caller must not touch it again. */
+  submit(buf: Buffer, n: number): void {
+    if (n > 0) this.send(buf, n);
   }
 
   /** Resolves once the worker has caught up enough (undefined: go on now). */
