@@ -16,6 +16,7 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { createHash, createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,7 +120,7 @@ async function putMetricDataPhase(url) {
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
   const secs = (performance.now() - t0) / 1000;
   agent.destroy();
-  return { callsPerSecond: Math.round(calls / secs), datapointsPerSecond: Math.round((calls * 20) / secs), errors };
+  return { calls, callsPerSecond: Math.round(calls / secs), datapointsPerSecond: Math.round((calls * 20) / secs), errors };
 }
 
 async function alarmPhase(url) {
@@ -213,11 +214,25 @@ async function alarmPhase(url) {
   };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const dir = await mkdtemp(join(tmpdir(), "nimbus-bench-cw-"));
 const { child, url } = await startNimbus(dir);
 try {
+  const cpu0 = cpuMs(child.pid);
   const put = await putMetricDataPhase(url);
-  console.log(`PutMetricData, 20 datapoints/call, concurrency ${CONCURRENCY}: ${put.callsPerSecond} calls/s (${put.datapointsPerSecond} datapoints/s), ${put.errors} errors (target >= 2,000 calls/s)`);
+  const cpuPerCall = (cpuMs(child.pid) - cpu0) / put.calls;
+  console.log(
+    `PutMetricData, 20 datapoints/call, concurrency ${CONCURRENCY}: ${put.callsPerSecond} calls/s (${put.datapointsPerSecond} datapoints/s), ${put.errors} errors (target >= 2,000 calls/s); server CPU ${cpuPerCall.toFixed(3)} ms per call`,
+  );
   const alarms = await alarmPhase(url);
   console.log(`Alarms: ${alarms.alarms} created at ${alarms.createdPerSecond}/s; the first evaluation pass (every alarm changes state) took ${alarms.evaluationPassMs} ms (capacity ~${alarms.alarmsPerMinuteCapacity} alarms/min); states ${JSON.stringify(alarms.states)}`);
   console.log(`GetCallerIdentity latency idle: p50 ${alarms.getCallerIdentityIdle.p50} ms, p99 ${alarms.getCallerIdentityIdle.p99} ms (n=${alarms.getCallerIdentityIdle.n})`);

@@ -10,12 +10,20 @@
  *   statistics). Keys are `<metric key>\u0001<bucket start ms, 15 digits>`, so a metric's data for a
  *   time range is one ordered range read.
  *
+ * - `log`: the write-ahead rows of the group commit (below), one per commit and scope, key = a
+ *   segment id, value = `[bucket key, BucketRecord][]`; folded into `buckets` segments within
+ *   about a second, and always before a read.
+ *
  * Writes are group-committed: concurrent PutMetricData calls (and services publishing built-in
- * metrics) merge into an in-memory batch that one transaction folds into the stored buckets (the
- * batch is taken when the metadata store's group commit runs that transaction, so it holds
- * everything added until then), and each caller's promise resolves once that transaction has
- * committed. That is what lets 20-point
- * calls reach thousands per second on SQLite.
+ * metrics) merge into an in-memory batch that one transaction writes (the batch is taken when the
+ * metadata store's group commit runs that transaction, so it holds everything added until then),
+ * and each caller's promise resolves once that transaction has committed. The transaction writes
+ * the whole batch as one `log` row per scope rather than a row per bucket; a fold (a timer about a
+ * second after a commit, and every read first) merges all log rows of a scope into one new segment
+ * per bucket and deletes them, in one transaction. So a bucket written by many commits within a
+ * second costs one row write, not one per commit: that is what lets 20-point calls reach thousands
+ * per second on SQLite. A crash loses nothing acknowledged: log rows are committed before the
+ * caller is answered and folded after a restart.
  *
  * ## For other services: publishing built-in metrics
  * ```ts
@@ -174,9 +182,21 @@ interface PendingMetric {
   lastPut: string;
 }
 
-/** The group-commit batch of one metadata store. */
+/** A `log` row: one commit's buckets in one scope. */
+type LogRecord = Array<[key: string, bucket: BucketRecord]>;
+
+const FOLD_DELAY_MS = 1000;
+const FOLD_ROWS = 500;
+
+/** The group-commit batch of one metadata store, and the fold of its log rows. */
 class MetricWriter {
   private buckets = new Map<string, PendingBucket>();
+  /** Scopes that may hold log rows (key account + region). */
+  private unfolded = new Map<string, Scope>();
+  /** The look for log rows an earlier process left. */
+  private discovering: Promise<void> | undefined;
+  private folding: Promise<void> | undefined;
+  private foldTimer: NodeJS.Timeout | undefined;
   private metrics = new Map<string, PendingMetric>();
   /** The transaction that will write what is added now (its fn has not run yet). */
   private open: Promise<void> | undefined;
@@ -224,10 +244,17 @@ class MetricWriter {
       this.open = undefined;
       return this.commit(t);
     });
-    const done = tx.then((written) => {
+    const done = tx.then(({ known: written, logged }) => {
       // Known only once committed: a rolled-back write must be read again next time.
       if (this.stored.size + written.length > 100_000) this.stored.clear();
       for (const [k, ms] of written) this.stored.set(k, ms);
+      if (logged.length > 0) {
+        for (const scope of logged) this.unfolded.set(`${scope.account}\u0002${scope.region}`, scope);
+        this.foldTimer ??= setTimeout(() => {
+          this.foldTimer = undefined;
+          this.fold().catch(() => undefined); // retried by the next fold (store closing, say)
+        }, FOLD_DELAY_MS).unref();
+      }
     });
     this.open = done;
     this.running = done.catch(() => {
@@ -239,10 +266,74 @@ class MetricWriter {
   /** Drop what is known of stored metrics (storage was wiped). */
   forget(): void {
     this.stored.clear();
+    this.unfolded.clear();
+    this.discovering = undefined;
+    if (this.foldTimer) clearTimeout(this.foldTimer);
+    this.foldTimer = undefined;
   }
 
-  /** Writes the batch; answers the metrics whose stored lastPut it now knows (cache key, ms). */
-  private async commit(tx: Tx): Promise<Array<[string, number]>> {
+  /** Fold every committed log row into bucket segments; resolves once done. */
+  async fold(): Promise<void> {
+    // Log rows an earlier process left are looked for once, before the first fold.
+    this.discovering ??= this.metadata.scopes("cloudwatch", "log").then((scopes) => {
+      for (const scope of scopes) this.unfolded.set(`${scope.account}\u0002${scope.region}`, scope);
+    });
+    await this.discovering;
+    for (;;) {
+      // No await between these checks and starting the run: a fold that started meanwhile is
+      // waited for, then looked at again.
+      if (this.folding) {
+        await this.folding.catch(() => undefined);
+        continue;
+      }
+      if (this.unfolded.size === 0) return;
+      const scopes = [...this.unfolded.values()];
+      this.unfolded.clear();
+      const run = this.foldScopes(scopes).finally(() => {
+        if (this.folding === run) this.folding = undefined;
+      });
+      this.folding = run;
+      return run;
+    }
+  }
+
+  private async foldScopes(scopes: Scope[]): Promise<void> {
+    for (let i = 0; i < scopes.length; i++) {
+      const scope = scopes[i]!;
+      try {
+        for (;;) {
+          const n = await this.metadata.transaction(async (tx) => {
+            const log = tx.table<LogRecord>(scope, "log");
+            const rows = await log.list({ limit: FOLD_ROWS });
+            const merged = new Map<string, BucketRecord>();
+            for (const row of rows) {
+              for (const [key, bucket] of row.value) {
+                const m = merged.get(key);
+                if (m) mergeBucketInto(m, bucket);
+                else merged.set(key, bucket);
+              }
+            }
+            const seg = segmentId();
+            const buckets = tx.table<BucketRecord>(scope, "buckets");
+            for (const [key, bucket] of merged) await buckets.put(`${key}\u0001${seg}`, bucket);
+            for (const row of rows) await log.delete(row.key);
+            return rows.length;
+          });
+          if (n < FOLD_ROWS) break;
+        }
+      } catch (e) {
+        // Left for the next fold: this scope and the ones not reached.
+        for (const s of scopes.slice(i)) this.unfolded.set(`${s.account}\u0002${s.region}`, s);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Writes the batch; answers the metrics whose stored lastPut it now knows (cache key, ms) and
+   * the scopes it wrote log rows in.
+   */
+  private async commit(tx: Tx): Promise<{ known: Array<[string, number]>; logged: Scope[] }> {
     const buckets = [...this.buckets.entries()];
     const metrics = [...this.metrics.entries()];
     this.buckets = new Map();
@@ -261,10 +352,17 @@ class MetricWriter {
         known.push([ck, putMs]);
       }
     }
-    // Append-only: each commit adds one segment per bucket; reads merge segments, the sweep compacts them.
+    // One log row per scope; the fold turns log rows into bucket segments, the sweep compacts those.
+    const logs = new Map<string, { scope: Scope; entries: LogRecord }>();
+    for (const [, b] of buckets) {
+      const sk = `${b.scope.account}\u0002${b.scope.region}`;
+      let l = logs.get(sk);
+      if (!l) logs.set(sk, (l = { scope: b.scope, entries: [] }));
+      l.entries.push([b.key, b.bucket]);
+    }
     const seg = segmentId();
-    for (const [, b] of buckets) await tx.table<BucketRecord>(b.scope, "buckets").put(`${b.key}\u0001${seg}`, b.bucket);
-    return known;
+    for (const l of logs.values()) await tx.table<LogRecord>(l.scope, "log").put(seg, l.entries);
+    return { known, logged: [...logs.values()].map((l) => l.scope) };
   }
 }
 
@@ -300,6 +398,7 @@ export async function resetMetricWriter(metadata: MetadataStore): Promise<void> 
   const w = writers.get(metadata);
   if (!w) return;
   await w.flush().catch(() => undefined);
+  await w.fold().catch(() => undefined);
   w.forget();
 }
 
@@ -327,13 +426,16 @@ export class MetricStore {
     await w.flush();
   }
 
-  /** Wait for writes still being group-committed (reads call this first). */
+  /** Wait for writes still being group-committed, and fold them (reads call this first). */
   async settled(): Promise<void> {
-    await writerOf(this.metadata).flush();
+    const w = writerOf(this.metadata);
+    await w.flush();
+    await w.fold();
   }
 
   /** A metric's buckets (segments merged) overlapping [fromMs, toMs), in time order. */
   async read(mkey: string, fromMs: number, toMs: number): Promise<BucketRecord[]> {
+    await writerOf(this.metadata).fold();
     const from = bucketKey(mkey, Math.max(0, fromMs - 3_600_000));
     const before = bucketKey(mkey, Math.max(0, toMs));
     const merged = new Map<number, BucketRecord>();
