@@ -452,6 +452,47 @@ export function describeMetadataStore(name: string, makeFixture: () => Promise<B
       expect((await t.list())[0]!.value).toEqual(big);
     });
 
+    describe("write generations", () => {
+      it("move on a service's committed writes (plain and in transactions) and on reset, not on reads or other services' writes", async () => {
+        const iam = { ...A, service: "iam" };
+        const g0 = store.writeGeneration("iam");
+        const s0 = store.writeGeneration("s3");
+        await store.table(A, "t").put("a", 1);
+        expect(store.writeGeneration("iam")).toBe(g0);
+        expect(store.writeGeneration("s3")).not.toBe(s0);
+        await store.table(iam, "users").get("x");
+        await store.table(iam, "users").list();
+        expect(store.writeGeneration("iam")).toBe(g0);
+        await store.table(iam, "users").put("u", { n: 1 });
+        const g1 = store.writeGeneration("iam");
+        expect(g1).not.toBe(g0);
+        await store.transaction(async (tx) => {
+          await tx.table(iam, "users").delete("u");
+        });
+        const g2 = store.writeGeneration("iam");
+        expect(g2).not.toBe(g1);
+        await store.table(iam, "users").clear();
+        const g3 = store.writeGeneration("iam");
+        expect(g3).not.toBe(g2);
+        await store.reset();
+        expect(store.writeGeneration("iam")).not.toBe(g3);
+        expect(store.writeGeneration("never-written")).toBe(store.writeGeneration("never-written"));
+      });
+
+      it("have moved by the time a write's promise resolves, and a read overlapping a commit sees a different one", async () => {
+        const iam = { ...A, service: "iam" };
+        const t = store.table<number>(iam, "t");
+        const before = store.writeGeneration("iam");
+        const write = t.put("k", 1);
+        // The write is queued, not committed: the generation has not moved and reads see nothing.
+        expect(store.writeGeneration("iam")).toBe(before);
+        expect(await t.get("k")).toBeUndefined();
+        await write;
+        expect(store.writeGeneration("iam")).not.toBe(before);
+        expect(await t.get("k")).toBe(1);
+      });
+    });
+
     it("reset wipes every scope", async () => {
       await store.table(A, "t").put("a", 1);
       await store.table({ ...A, account: "222222222222", service: "iam" }, "u").put("b", 2);

@@ -336,6 +336,10 @@ export class SqliteMetadataStore implements MetadataStore {
   private scopeQueries?: { nextAccount: Database.Statement; nextRegion: Database.Statement; has: Database.Statement };
   private flushQueued = false;
   private closed = false;
+  /** Services written since the last COMMIT, and each service's write generation (see writeGeneration). */
+  private readonly dirty = new Set<string>();
+  private readonly generations = new Map<string, number>();
+  private epoch = 0;
 
   /** Opens (creating if needed) the database file at `path` and migrates it to SCHEMA_VERSION. */
   constructor(readonly path: string, options: SqliteMetadataStoreOptions = {}) {
@@ -468,10 +472,23 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       value = j.op();
     } catch (err) {
+      this.bumpGenerations();
       j.reject(err);
       return;
     }
+    this.bumpGenerations();
     this.afterCommit(() => j.resolve(value));
+  }
+
+  /** After a COMMIT (or a rollback): the services written since the last one get a new generation. */
+  private bumpGenerations(): void {
+    if (this.dirty.size === 0) return;
+    for (const service of this.dirty) this.generations.set(service, (this.generations.get(service) ?? 0) + 1);
+    this.dirty.clear();
+  }
+
+  writeGeneration(service: string): number {
+    return this.epoch * 1_000_000_000 + (this.generations.get(service) ?? 0);
   }
 
   /** Runs `settle` once what has been committed so far is durable. */
@@ -544,6 +561,7 @@ export class SqliteMetadataStore implements MetadataStore {
           if (this.writer.inTransaction) this.w.rollback.run();
         }
       }
+      this.bumpGenerations();
       const undone = lost || commitError !== undefined;
       const settle = () => segment.forEach((job, k) => {
         const o = outcomes[k]!;
@@ -611,18 +629,18 @@ export class SqliteMetadataStore implements MetadataStore {
         store.checkOutside();
         const k = encodeKey(key);
         const v = encodeValue(value);
-        await store.write(() => w.put.run(...s, k, v));
+        await store.write(() => (store.dirty.add(s[2]), w.put.run(...s, k, v)));
       },
       async insert(key, value) {
         store.checkOutside();
         const k = encodeKey(key);
         const v = encodeValue(value);
-        return store.write(() => w.insert.run(...s, k, v).changes > 0);
+        return store.write(() => (store.dirty.add(s[2]), w.insert.run(...s, k, v).changes > 0));
       },
       async delete(key) {
         store.checkOutside();
         const k = encodeKey(key);
-        return store.write(() => w.delete.run(...s, k).changes > 0);
+        return store.write(() => (store.dirty.add(s[2]), w.delete.run(...s, k).changes > 0));
       },
       async list(options) {
         store.checkOutside();
@@ -635,7 +653,7 @@ export class SqliteMetadataStore implements MetadataStore {
       async clear(options) {
         store.checkOutside();
         const c = prepareCount(s, options);
-        return store.write(() => c.clear(w));
+        return store.write(() => (store.dirty.add(s[2]), c.clear(w)));
       },
     };
     return table as Table<V>;
@@ -648,6 +666,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const check = () => {
       if (!state.active) throw new Error("transaction handle used after its transaction ended");
     };
+    const dirty = this.dirty;
     const table: Table<unknown> = {
       async get(key) {
         check();
@@ -655,14 +674,17 @@ export class SqliteMetadataStore implements MetadataStore {
       },
       async put(key, value) {
         check();
+        dirty.add(s[2]);
         w.put.run(...s, encodeKey(key), encodeValue(value));
       },
       async insert(key, value) {
         check();
+        dirty.add(s[2]);
         return w.insert.run(...s, encodeKey(key), encodeValue(value)).changes > 0;
       },
       async delete(key) {
         check();
+        dirty.add(s[2]);
         return w.delete.run(...s, encodeKey(key)).changes > 0;
       },
       async list(options) {
@@ -675,6 +697,7 @@ export class SqliteMetadataStore implements MetadataStore {
       },
       async clear(options) {
         check();
+        dirty.add(s[2]);
         return prepareCount(s, options).clear(w);
       },
     };
@@ -711,6 +734,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
+    this.epoch++;
     this.checkOutside();
     await this.write(() => this.w.clearAll.run());
   }

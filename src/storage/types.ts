@@ -62,6 +62,13 @@ export interface MetadataStore {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Every scope of `service` that holds at least one key in `table` (background jobs walk these). */
   scopes(service: string, table: string): Promise<Scope[]>;
+  /**
+   * A number that changes whenever a write to any table of `service` has been committed (or
+   * rolled back), and on reset: caches of stored state compare it before and after reading, and
+   * trust a cached value only while it is unchanged. It changes synchronously with the commit, so
+   * a read that began before a commit and ended after it sees a different number.
+   */
+  writeGeneration(service: string): number;
   /** Wipe all state (POST /_nimbus/reset). */
   reset(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@
  */
 import type { Principal } from "../../core/service.js";
 import type { MetadataStore } from "../../storage/types.js";
+import { GenerationCache } from "../../storage/generation-cache.js";
 import { awsManagedPolicy } from "./managed-policies.js";
 import { GLOBAL_SCOPE, IamDb, accountScope, arnOf, dbFor, nameKey, type KeyLastUsedRecord, type Tag } from "./store.js";
 
@@ -35,7 +36,16 @@ export interface PrincipalPolicies {
  * anonymous principals have none (root is allowed by the authorizer before policies count).
  * Session policies are the caller's to add (they ride on the principal's SessionInfo).
  */
-export async function collectPrincipalPolicies(metadata: MetadataStore, principal: Principal): Promise<PrincipalPolicies> {
+export function collectPrincipalPolicies(metadata: MetadataStore, principal: Principal): Promise<PrincipalPolicies> {
+  if (principal.type !== "user" && principal.type !== "assumed-role") return Promise.resolve({ identityPolicies: [] });
+  // Every authorized request asks this: the answer is cached until IAM's state next changes.
+  const key = principal.type === "user" ? `u\0${principal.account}\0${principal.userName}\0${principal.userId}` : `r\0${principal.roleArn}\0${principal.roleId}`;
+  return policyCache.get(metadata, key, () => readPrincipalPolicies(metadata, principal));
+}
+
+const policyCache = new GenerationCache<PrincipalPolicies>("iam");
+
+async function readPrincipalPolicies(metadata: MetadataStore, principal: Principal): Promise<PrincipalPolicies> {
   if (principal.type === "user") {
     const db = dbFor(metadata, principal.account);
     const u = await db.users.get(nameKey(principal.userName));

@@ -15,7 +15,6 @@ import { publishMetric } from "../cloudwatch/store.js";
 import { filterMatches, parseFilterPolicy, type PolicyScope } from "./filter-policy.js";
 import { certPath, sign, signingKey, stringToSign } from "./signing.js";
 import { cachedSubscriptions, snsScope, snsTables, type SmsRecord, type SubscriptionRecord, type TopicRecord } from "./store.js";
-import { snsTransaction } from "./cache.js";
 
 export interface MessageAttribute {
   DataType: string;
@@ -164,7 +163,7 @@ async function expireUnconfirmed(metadata: MetadataStore, nowMs: number): Promis
   for (const scope of await metadata.scopes("sns", "tokens")) {
     const expired = (await snsTables(metadata, scope).tokens.list()).filter((e) => e.value.expires < nowMs);
     if (expired.length === 0) continue;
-    await snsTransaction(metadata, async (tx) => {
+    await metadata.transaction(async (tx) => {
       const tt = snsTables(tx, scope);
       for (const e of expired) {
         await tt.tokens.delete(e.key);

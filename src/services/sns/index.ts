@@ -12,7 +12,6 @@ import { isServiceError } from "../../core/errors.js";
 import { evaluate, storedPolicyDocument } from "../iam/policy/index.js";
 import { checkPublish, confirm, defaultTopicPolicy, handlers, publishToTopic } from "./provider.js";
 import { dropState, stateFor, type SnsEnv } from "./delivery.js";
-import { snsChanged } from "./cache.js";
 import { certPath, signingKey } from "./signing.js";
 import { cachedTopic, parseSubscriptionArn, parseTopicArn, snsScope, snsTables, type SmsRecord } from "./store.js";
 
@@ -99,10 +98,6 @@ export const sns = defineService<SnsOperations>({
       }
     });
     unregister.set(runtime, off);
-  },
-  reset() {
-    // POST /_nimbus/reset wipes the tables under cache.ts's copies.
-    snsChanged();
   },
   async stop(runtime) {
     unregister.get(runtime)?.();

@@ -51,7 +51,6 @@ import {
   type SnsMessage,
 } from "./delivery.js";
 import { cachedTopic, parseSubscriptionArn, parseTopicArn, snsScope, snsTables, type SubscriptionRecord, type TopicRecord } from "./store.js";
-import { snsTransaction } from "./cache.js";
 
 const MAX_MESSAGE_BYTES = 262_144;
 const DEDUP_WINDOW_MS = 5 * 60_000;
@@ -492,7 +491,7 @@ export async function publishToTopic(env: SnsEnv, topic: TopicRecord, input: Pub
     const scope = snsScope(account!, region!);
     const dedupId = input.MessageDeduplicationId ?? contentDedupId(input.Message);
     const now = env.clock.nowMs();
-    const accepted = await snsTransaction(env.metadata, async (tx) => {
+    const accepted = await env.metadata.transaction(async (tx) => {
       const tt = snsTables(tx, scope);
       const key = topic.name + "\0" + dedupId;
       const seen = await tt.dedup.get(key);
@@ -610,7 +609,7 @@ export const handlers: Partial<SnsOperations> = {
     const value = input.AttributeValue ?? "";
     checkTopicAttribute(input.AttributeName, value, fifo, t.arn, false);
     const ref = topicRef(ctx, t.arn);
-    await snsTransaction(ctx.storage.metadata, async (tx) => {
+    await ctx.storage.metadata.transaction(async (tx) => {
       const tt = snsTables(tx, ref.scope);
       const cur = await tt.topics.get(t.name);
       if (!cur) throw notFound("Topic does not exist");
@@ -623,7 +622,7 @@ export const handlers: Partial<SnsOperations> = {
   },
   async DeleteTopic(ctx, input) {
     const ref = topicRef(ctx, input.TopicArn);
-    await snsTransaction(ctx.storage.metadata, async (tx) => {
+    await ctx.storage.metadata.transaction(async (tx) => {
       const tt = snsTables(tx, ref.scope);
       if (!(await tt.topics.get(ref.name))) throw notFound("Topic does not exist");
       await tt.topics.delete(ref.name);
@@ -740,7 +739,7 @@ export const handlers: Partial<SnsOperations> = {
       createdAt: ctx.clock.nowMs(),
     };
     const token = pending ? newToken() : undefined;
-    await snsTransaction(ctx.storage.metadata, async (tx) => {
+    await ctx.storage.metadata.transaction(async (tx) => {
       const tt = snsTables(tx, ref.scope);
       await tt.subscriptions.put(sub.arn, sub);
       if (token) await tt.tokens.put(token, { subscriptionArn: sub.arn, expires: ctx.clock.nowMs() + TOKEN_TTL_MS });
@@ -874,7 +873,7 @@ function checkSizeOnly(attrs: Record<string, MessageAttribute> | undefined): num
 export async function confirm(metadata: import("../../storage/types.js").MetadataStore, nowMs: number, topic: TopicRecord, token: string, authenticated: boolean): Promise<string> {
   const [, , , region, account] = topic.arn.split(":");
   const scope = snsScope(account!, region!);
-  return snsTransaction(metadata, async (tx) => {
+  return metadata.transaction(async (tx) => {
     const tt = snsTables(tx, scope);
     const tok = await tt.tokens.get(token);
     if (!tok || tok.expires < nowMs || !tok.subscriptionArn.startsWith(topic.arn + ":")) throw invalid("Invalid token");

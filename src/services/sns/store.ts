@@ -9,7 +9,7 @@
  *   sms-attributes  "attributes" -> account SMS preferences
  */
 import type { MetadataStore, Scope, Table, Tx } from "../../storage/types.js";
-import { cached, snsChanged } from "./cache.js";
+import { GenerationCache } from "../../storage/generation-cache.js";
 
 export interface TopicRecord {
   name: string;
@@ -63,27 +63,10 @@ export interface SmsRecord {
 
 export const snsScope = (account: string, region: string): Scope => ({ account, region, service: "sns" });
 
-/** A table whose writes count as changes for cache.ts (before they start and once they settle). */
-function watched<V>(t: Table<V>): Table<V> {
-  const around = <R>(p: () => Promise<R>): Promise<R> => {
-    snsChanged();
-    return p().finally(snsChanged);
-  };
-  return {
-    get: (k) => t.get(k),
-    list: (o) => t.list(o),
-    count: (o) => t.count(o),
-    put: (k, v) => around(() => t.put(k, v)),
-    insert: (k, v) => around(() => t.insert(k, v)),
-    delete: (k) => around(() => t.delete(k)),
-    clear: (o) => around(() => t.clear(o)),
-  };
-}
-
 export function snsTables(source: MetadataStore | Tx, scope: Scope) {
   return {
-    topics: watched(source.table<TopicRecord>(scope, "topics") as Table<TopicRecord>),
-    subscriptions: watched(source.table<SubscriptionRecord>(scope, "subscriptions") as Table<SubscriptionRecord>),
+    topics: source.table<TopicRecord>(scope, "topics") as Table<TopicRecord>,
+    subscriptions: source.table<SubscriptionRecord>(scope, "subscriptions") as Table<SubscriptionRecord>,
     tokens: source.table<TokenRecord>(scope, "tokens") as Table<TokenRecord>,
     dedup: source.table<DedupRecord>(scope, "fifo-dedup") as Table<DedupRecord>,
     sms: source.table<SmsRecord>(scope, "sms") as Table<SmsRecord>,
@@ -103,13 +86,18 @@ export function parseSubscriptionArn(arn: string): { region: string; account: st
   return m ? { topicArn: m[1]!, region: m[2]!, account: m[3]! } : undefined;
 }
 
-/** A topic by scope and name, through cache.ts (shared record: do not modify). */
+// Every Publish reads its topic (policy, attributes) and the topic's subscriptions: both are
+// cached until SNS's state next changes (storage/generation-cache.ts).
+const topicCache = new GenerationCache<TopicRecord | undefined>("sns");
+const subscriptionCache = new GenerationCache<SubscriptionRecord[]>("sns");
+
+/** A topic by scope and name, cached (shared record: do not modify). */
 export function cachedTopic(metadata: MetadataStore, scope: Scope, name: string): Promise<TopicRecord | undefined> {
-  return cached(metadata, `t\0${scope.account}\0${scope.region}\0${name}`, () => snsTables(metadata, scope).topics.get(name));
+  return topicCache.get(metadata, `t\0${scope.account}\0${scope.region}\0${name}`, () => snsTables(metadata, scope).topics.get(name));
 }
 
-/** A topic's subscriptions (confirmed or not), through cache.ts (shared records: do not modify). */
+/** A topic's subscriptions (confirmed or not), cached (shared records: do not modify). */
 export function cachedSubscriptions(metadata: MetadataStore, topicArn: string): Promise<SubscriptionRecord[]> {
   const p = parseTopicArn(topicArn)!;
-  return cached(metadata, `s\0${topicArn}`, async () => (await snsTables(metadata, snsScope(p.account, p.region)).subscriptions.list({ prefix: topicArn + ":" })).map((e) => e.value));
+  return subscriptionCache.get(metadata, `s\0${topicArn}`, async () => (await snsTables(metadata, snsScope(p.account, p.region)).subscriptions.list({ prefix: topicArn + ":" })).map((e) => e.value));
 }
