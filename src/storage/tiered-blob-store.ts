@@ -151,7 +151,15 @@ export class TieredBlobStore implements BlobStore {
       throw err;
     }
     if (ended) return this.putRow(head.length === 1 ? head[0]! : Buffer.concat(head, size), digests);
-    return this.files.putAfter(head, source, options);
+    // Until the file store listens, a failure of the source must not go unhandled (the file store
+    // finds it in `source.errored`).
+    const unhandled = () => undefined;
+    source.on("error", unhandled);
+    try {
+      return await this.files.putAfter(head, source, options);
+    } finally {
+      source.off("error", unhandled);
+    }
   }
 
   private async putRow(data: Buffer, digests: boolean): Promise<BlobInfo> {
