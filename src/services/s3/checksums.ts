@@ -4,11 +4,12 @@
  * stored object streams back out.
  *
  * Implementations (all incremental, none buffers the object):
- * - CRC32: Node's native `zlib.crc32` (Node >= 20.15 / 22.2, several GB/s); on older Nodes
- *   `@aws-crypto/crc32`, AWS's own implementation (the one the SDK v3 falls back to), which is
- *   pure JS and slower (~100 MB/s). CRC32 is what SDK v3, the CLI and boto3 send by default, so
- *   the fast path matters.
- * - CRC32C: `@aws-crypto/crc32c`, AWS's implementation (pure JS).
+ * - CRC32 and CRC32C: `@node-rs/crc32` (native, SIMD: about 27 GB/s for CRC32 and 12 GB/s for
+ *   CRC32C here, against 5.7 GB/s for Node's `zlib.crc32`; prebuilt for Linux, macOS and Windows
+ *   on x64 and arm64). CRC32 is what SDK v3, the CLI and boto3 send by default, so it is on the
+ *   path of every upload: at 1 GiB it was 5% of the server's CPU. Where that package's binary
+ *   cannot load: Node's `zlib.crc32` (Node >= 20.15 / 22.2), else `@aws-crypto/crc32` and
+ *   `@aws-crypto/crc32c`, AWS's own pure-JS implementations (the SDK v3's fallbacks).
  * - CRC64NVME: `@aws-sdk/crc64-nvme`, the SDK's own (slice-by-8 JS, ~550 MB/s); the only
  *   maintained npm implementation of this polynomial that needs no native build.
  * - SHA-1, SHA-256, MD5: node:crypto.
@@ -16,6 +17,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
+import { createRequire } from "node:module";
 import { ServiceError } from "../../core/errors.js";
 import { S3ObjectErrors } from "./errors-objects.js";
 
@@ -51,6 +53,30 @@ interface Incremental {
 }
 
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+interface SimdCrc {
+  crc32(data: Buffer, initial?: number): number;
+  crc32c(data: Buffer, initial?: number): number;
+}
+/** `@node-rs/crc32`, loaded on first use; null when its binary is missing for this platform. */
+let simd: SimdCrc | null | undefined;
+function simdCrc(): SimdCrc | null {
+  if (simd === undefined) {
+    try {
+      simd = createRequire(import.meta.url)("@node-rs/crc32") as SimdCrc;
+    } catch {
+      simd = null;
+    }
+  }
+  return simd;
+}
+
+const asBuffer = (d: Uint8Array): Buffer => (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+
+function simdChecksum(f: (data: Buffer, initial?: number) => number): Incremental {
+  let value = 0;
+  return { update: (d) => void (value = f(asBuffer(d), value)), digest: async () => u32(value) };
+}
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -125,13 +151,18 @@ function lazyChecksum(alg: LazyAlgorithm): Incremental {
 export function createChecksum(alg: ChecksumAlgorithm): Incremental {
   switch (alg) {
     case "CRC32": {
+      const rs = simdCrc();
+      if (rs) return simdChecksum(rs.crc32);
       if (nativeCrc32) {
         let value = 0;
         return { update: (d) => void (value = nativeCrc32(d, value)), digest: async () => u32(value) };
       }
       return lazyChecksum("CRC32");
     }
-    case "CRC32C":
+    case "CRC32C": {
+      const rs = simdCrc();
+      return rs ? simdChecksum(rs.crc32c) : lazyChecksum(alg);
+    }
     case "CRC64NVME":
       return lazyChecksum(alg);
     case "SHA1":
