@@ -228,10 +228,13 @@ const dir = await mkdtemp(join(tmpdir(), "nimbus-bench-cw-"));
 const { child, url } = await startNimbus(dir);
 try {
   const cpu0 = cpuMs(child.pid);
+  const client0 = process.cpuUsage();
   const put = await putMetricDataPhase(url);
   const cpuPerCall = (cpuMs(child.pid) - cpu0) / put.calls;
+  const c = process.cpuUsage(client0);
+  const clientPerCall = (c.user + c.system) / 1000 / put.calls;
   console.log(
-    `PutMetricData, 20 datapoints/call, concurrency ${CONCURRENCY}: ${put.callsPerSecond} calls/s (${put.datapointsPerSecond} datapoints/s), ${put.errors} errors (target >= 2,000 calls/s); server CPU ${cpuPerCall.toFixed(3)} ms per call`,
+    `PutMetricData, 20 datapoints/call, concurrency ${CONCURRENCY}: ${put.callsPerSecond} calls/s (${put.datapointsPerSecond} datapoints/s), ${put.errors} errors (target >= 2,000 calls/s); CPU per call: server ${cpuPerCall.toFixed(3)} ms, this client ${clientPerCall.toFixed(3)} ms`,
   );
   const alarms = await alarmPhase(url);
   console.log(`Alarms: ${alarms.alarms} created at ${alarms.createdPerSecond}/s; the first evaluation pass (every alarm changes state) took ${alarms.evaluationPassMs} ms (capacity ~${alarms.alarmsPerMinuteCapacity} alarms/min); states ${JSON.stringify(alarms.states)}`);

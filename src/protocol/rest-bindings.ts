@@ -515,6 +515,27 @@ function readQueryMember(
  * the status code. Returns the status, the headers, the members left for the body, and the
  * payload member when the shape has one.
  */
+interface OutputMember {
+  name: string;
+  ref: ShapeRef;
+  target: Shape;
+  wireName: string;
+}
+
+/**
+ * A shape's members with their target shapes, in model order, worked out once per shape: outputs
+ * such as S3 GetObject's have some forty members, and every response walks them.
+ */
+const outputMemberCache = new WeakMap<Shape, OutputMember[]>();
+function outputMembers(model: ServiceModel, shape: Shape): OutputMember[] {
+  let list = outputMemberCache.get(shape);
+  if (!list) {
+    list = Object.entries(shape.members ?? {}).map(([name, ref]) => ({ name, ref, target: shapeOf(model, ref), wireName: ref.locationName ?? name }));
+    outputMemberCache.set(shape, list);
+  }
+  return list;
+}
+
 export function serializeRestBindings(
   model: ServiceModel,
   shapeName: string,
@@ -526,11 +547,9 @@ export function serializeRestBindings(
   const bodyValue: Record<string, unknown> = {};
   let status = defaultStatus;
 
-  for (const [name, ref] of Object.entries(shape.members ?? {})) {
+  for (const { name, ref, target, wireName } of outputMembers(model, shape)) {
     const v = value[name];
     if (v === undefined || v === null) continue;
-    const target = shapeOf(model, ref);
-    const wireName = ref.locationName ?? name;
     switch (ref.location) {
       case "header": {
         if (target.type === "list") {
