@@ -393,6 +393,32 @@ function quoteHeaderItem(item: string): string {
  * bound nowhere, which therefore live in the body (with a payload member, that member alone).
  * Idempotency tokens bound outside the body are filled in when absent.
  */
+interface BoundMember {
+  name: string;
+  ref: ShapeRef;
+  target: Shape;
+  wireName: string;
+  /** The wire name in lower case (request headers arrive lower-cased). */
+  headerName: string;
+}
+
+/**
+ * A shape's members with their target shapes, in model order, worked out once per shape: S3's
+ * object operations have thirty to fifty members, and every request and response walks them.
+ */
+const boundMemberCache = new WeakMap<Shape, BoundMember[]>();
+function boundMembers(model: ServiceModel, shape: Shape): BoundMember[] {
+  let list = boundMemberCache.get(shape);
+  if (!list) {
+    list = Object.entries(shape.members ?? {}).map(([name, ref]) => {
+      const wireName = ref.locationName ?? name;
+      return { name, ref, target: shapeOf(model, ref), wireName, headerName: wireName.toLowerCase() };
+    });
+    boundMemberCache.set(shape, list);
+  }
+  return list;
+}
+
 export function parseRestBindings(
   model: ServiceModel,
   op: OperationModel,
@@ -407,9 +433,7 @@ export function parseRestBindings(
   const bodyMembers: string[] = [];
   let tokensOutsideBody = false;
 
-  for (const [name, ref] of Object.entries(shape.members ?? {})) {
-    const target = shapeOf(model, ref);
-    const wireName = ref.locationName ?? name;
+  for (const { name, ref, target, wireName, headerName } of boundMembers(model, shape)) {
     switch (ref.location) {
       case "uri": {
         const raw = labels[wireName];
@@ -423,7 +447,7 @@ export function parseRestBindings(
         break;
       }
       case "header": {
-        const raw = req.headers[wireName.toLowerCase()];
+        const raw = req.headers[headerName];
         if (raw === undefined) break;
         if (target.type === "list") {
           const memberRef = target.member!;
@@ -515,27 +539,6 @@ function readQueryMember(
  * the status code. Returns the status, the headers, the members left for the body, and the
  * payload member when the shape has one.
  */
-interface OutputMember {
-  name: string;
-  ref: ShapeRef;
-  target: Shape;
-  wireName: string;
-}
-
-/**
- * A shape's members with their target shapes, in model order, worked out once per shape: outputs
- * such as S3 GetObject's have some forty members, and every response walks them.
- */
-const outputMemberCache = new WeakMap<Shape, OutputMember[]>();
-function outputMembers(model: ServiceModel, shape: Shape): OutputMember[] {
-  let list = outputMemberCache.get(shape);
-  if (!list) {
-    list = Object.entries(shape.members ?? {}).map(([name, ref]) => ({ name, ref, target: shapeOf(model, ref), wireName: ref.locationName ?? name }));
-    outputMemberCache.set(shape, list);
-  }
-  return list;
-}
-
 export function serializeRestBindings(
   model: ServiceModel,
   shapeName: string,
@@ -547,7 +550,7 @@ export function serializeRestBindings(
   const bodyValue: Record<string, unknown> = {};
   let status = defaultStatus;
 
-  for (const { name, ref, target, wireName } of outputMembers(model, shape)) {
+  for (const { name, ref, target, wireName } of boundMembers(model, shape)) {
     const v = value[name];
     if (v === undefined || v === null) continue;
     switch (ref.location) {
