@@ -13,6 +13,8 @@ import { LambdaClient, CreateFunctionCommand, InvokeCommand, UpdateFunctionConfi
 import { IAMClient, CreateRoleCommand } from "@aws-sdk/client-iam";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent } from "node:http";
+import { readdirSync, readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startNimbus } from "../dist/index.js";
 
 const WARM = Number(process.env.BENCH_WARM ?? 300);
@@ -31,6 +33,28 @@ const role = (await iam.send(new CreateRoleCommand({ RoleName: "bench", AssumeRo
 const zip = (src) => zipSync({ "index.js": strToU8(src) });
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const ms = (x) => `${x.toFixed(2)} ms`;
+/** Execution environments are this process's descendants running a Lambda bootstrap (Linux: read from /proc; else undefined). */
+const environments = () => {
+  try {
+    const procs = [];
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        procs.push({ pid: d, ppid: readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ")[1], cmd: readFileSync(`/proc/${d}/cmdline`, "utf8") });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const mine = new Set([String(process.pid)]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) grew = mine.add(p.pid) !== undefined;
+    }
+    return procs.filter((p) => mine.has(p.pid) && /bootstrap/.test(p.cmd)).length;
+  } catch {
+    return undefined;
+  }
+};
 
 await lambda.send(new CreateFunctionCommand({ FunctionName: "echo", Runtime: "nodejs20.x", Role: role, Handler: "index.handler", Code: { ZipFile: zip("exports.handler = async (e) => e;") } }));
 await lambda.send(new CreateFunctionCommand({ FunctionName: "sleep", Runtime: "nodejs20.x", Role: role, Handler: "index.handler", Code: { ZipFile: zip("exports.handler = async () => { await new Promise((r) => setTimeout(r, 100)); return 1; };") } }));
@@ -64,13 +88,20 @@ for (let i = 0; i < 10; i++) {
 }
 console.log(`cold start (10 samples): p50 ${ms(pct(cold, 50))}, max ${ms(Math.max(...cold))}`);
 
-// 3. 100 concurrent 100 ms invocations, three rounds. The first starts from no environments;
-// requests arrive faster than environments start, so it reuses some and the second round still
-// starts the rest; the third finds an environment for every call (all warm).
+// 3. 100 concurrent 100 ms invocations, three rounds. The first starts from no environments: a
+// few start at a time and each call runs in the first one free, so the burst ends with fewer
+// environments than calls; later rounds reuse them all and start more only for calls that found
+// none idle.
 for (const label of ["from no environments", "second round", "third round"]) {
+  // The server runs in this process: its event loop's worst stall during the burst.
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   const t = performance.now();
   const results = await Promise.all(Array.from({ length: 100 }, () => lambda.send(new InvokeCommand({ FunctionName: "sleep" }))));
-  const errors = results.filter((r) => r.FunctionError).length;
-  console.log(`100 concurrent 100 ms invocations (${label}): ${ms(performance.now() - t)} total, ${errors} errors`);
+  lag.disable();
+  const failed = results.filter((r) => r.FunctionError);
+  const errors = failed.length ? `${failed.length} errors (${[...new Set(failed.map((r) => (({ errorType, errorMessage }) => errorType ?? String(errorMessage).slice(0, 80))(JSON.parse(Buffer.from(r.Payload).toString()))))].join(", ")})` : "0 errors";
+  const envs = environments();
+  console.log(`100 concurrent 100 ms invocations (${label}): ${ms(performance.now() - t)} total, ${errors}${envs === undefined ? "" : `, ${envs} environments running after it`}; event loop stalled up to ${ms(lag.max / 1e6)}`);
 }
 await n.stop();

@@ -191,14 +191,24 @@ describe("limits", () => {
   });
 
   it("runs concurrent invocations in separate environments and reaps idle ones on the clock", async () => {
-    await create("pids", "nodejs20.x", "index.handler", { "index.js": "exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.wait)); return process.pid; };" });
-    const both = await Promise.all([0, 1].map(() => lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ wait: 300 }) }))));
+    // Each call holds its environment until both have started (a file each in a shared directory).
+    const handler = `const fs = require("node:fs");
+exports.handler = async (e) => {
+  if (e.dir) {
+    fs.writeFileSync(e.dir + "/" + process.pid, "");
+    while (fs.readdirSync(e.dir).length < 2) await new Promise((r) => setTimeout(r, 10));
+  }
+  return process.pid;
+};`;
+    await create("pids", "nodejs20.x", "index.handler", { "index.js": handler });
+    const dir = mkdtempSync(join(tmpdir(), "nimbus-pids-"));
+    const both = await Promise.all([0, 1].map(() => lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ dir }) }))));
     const pids = both.map((r) => dec(r.Payload));
     expect(new Set(pids).size).toBe(2);
-    const warm = dec((await lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ wait: 0 }) }))).Payload);
+    const warm = dec((await lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({}) }))).Payload);
     expect(pids).toContain(warm);
     n.clock.advance(6 * 60);
-    const after = await lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({ wait: 0 }), LogType: "Tail" }));
+    const after = await lambda.send(new InvokeCommand({ FunctionName: "pids", Payload: enc({}), LogType: "Tail" }));
     expect(pids).not.toContain(dec(after.Payload));
     expect(Buffer.from(after.LogResult!, "base64").toString()).toContain("Init Duration");
   });

@@ -4,7 +4,15 @@
  * function's code directory as cwd, and the execution role's temporary credentials. An
  * environment runs one invocation at a time and is reused while warm; concurrent invocations
  * get separate environments; idle ones are reaped (by the injected clock). Timeouts and the
- * memory limit kill the environment, as AWS does.
+ * memory limit kill the environment, as AWS does. Processes are started by a small launcher
+ * process (launcher.ts), so a burst of cold starts does not stall the server's event loop.
+ *
+ * Scheduling: an invocation takes an idle environment of its function version (provisioned ones
+ * first) if there is one; otherwise it waits, and a new environment starts for it. It runs in
+ * whichever environment is free first: one that finishes its invocation, or the new one once its
+ * init is done (the other stays warm). At most MAX_STARTING environments start at once on the
+ * machine; each new one, and each one that fails to start, lets the next start. An environment
+ * that fails to start or init fails the oldest waiting invocation, with its error.
  *
  * Layers: the function's layers are extracted in order into one directory per list of layers
  * (code.ts), which stands for /opt: NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH name its
@@ -23,11 +31,12 @@
  * any warm environment, are never reaped while their configuration exists, and one that dies
  * (timeout, memory) is replaced by the next reap.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServiceRuntime, RequestContext } from "../../core/service.js";
@@ -39,10 +48,17 @@ import { appendLogEvents } from "../logs/ingest.js";
 import { MetricStore } from "../cloudwatch/store.js";
 import { extractedCode, extractedLayers } from "./code.js";
 import { LambdaErrors } from "./errors.js";
+import { Launcher, type EnvironmentProcess } from "./launcher.js";
 import type { CodeRef, FunctionConfiguration } from "./store.js";
 
 /** Idle environments are reaped after this long without an invocation (clock time). */
 export const IDLE_MS = 5 * 60_000;
+/**
+ * How many environments may be starting at once on this machine (NIMBUS_LAMBDA_MAX_STARTING, else
+ * 4 per CPU). A Node environment costs about 60 ms of CPU to start; starting 100 at once on two
+ * CPUs takes seconds, while a few started at a time are ready sooner and serve the rest in turn.
+ */
+const MAX_STARTING = Number(process.env.NIMBUS_LAMBDA_MAX_STARTING) || 4 * Math.max(1, availableParallelism());
 /** Log lines and metrics are written in batches this often (fewer, larger transactions). */
 const LOG_FLUSH_MS = 250;
 
@@ -97,10 +113,16 @@ interface Pending {
   id: string;
   spec: InvokeSpec;
   resolve: (r: Outcome) => void;
+  /** The environment meant for it could not start (no role to assume, ...): an ordinary error. */
+  reject: (e: unknown) => void;
   lines: string[];
   startedMs: number;
   deadlineMs: number;
   done: boolean;
+  /** The environment that ran it (or failed to start for it). */
+  env?: Environment;
+  /** It was its environment's first invocation (the log's Init Duration and init output). */
+  cold?: boolean;
 }
 
 /** Where the shipped bootstraps are: next to this file (the build copies them into dist/), else in the source tree. */
@@ -145,20 +167,25 @@ function pythonExecutable(): string {
 class Environment {
   readonly id = randomBytes(16).toString("hex");
   private server!: Server;
-  private child?: ChildProcess;
+  private child?: EnvironmentProcess;
   private waiting?: ServerResponse;
+  /** The invocation it holds: running, or waiting for the runtime's next /invocation/next. */
   current?: Pending;
-  private queued?: Pending;
-  busy = false;
   dead = false;
-  lastUsedMs = 0;
+  /** The runtime has asked for its first event (or reported an init error): no longer starting. */
+  initialised = false;
+  lastUsedMs: number;
   initDurationMs?: number;
-  private initReported = false;
+  /** It has taken an invocation, or was initialised ahead of one (provisioned): no more cold starts. */
+  served = false;
+  /** Output written while no invocation was running: init output, or a late line of the last one. */
+  looseLines: string[] = [];
+  /** Why start() failed, for the invocation that waited on it. */
+  startError?: unknown;
   private readonly initStart = performance.now();
   private initError?: { payload: Buffer; type: string };
   private readonly ready: Promise<void>;
   private markReady!: () => void;
-  private memoryTimer?: NodeJS.Timeout;
   private outOfMemory = false;
   private stderrTail = "";
   readonly logStream: string;
@@ -171,6 +198,7 @@ class Environment {
     public provisioned = false,
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
+    this.lastUsedMs = pool.runtime.clock.nowMs();
     const d = pool.runtime.clock.now();
     const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${String(d.getUTCDate()).padStart(2, "0")}`;
     this.logStream = `${day}/[${pool.spec.version}]${this.id}`;
@@ -183,6 +211,7 @@ class Environment {
     const optDir = spec.code.layers?.length ? await extractedLayers(root, this.pool.runtime.storage.blobs, spec.code.layers) : "/opt";
     this.tmpDir = join(root, "tmp", this.id);
     await mkdir(this.tmpDir, { recursive: true });
+    if (this.dead) return;
     this.server = createServer((req, res) => this.route(req, res));
     this.server.keepAliveTimeout = 0;
     // A streamed response may last as long as the function's timeout (up to 15 minutes).
@@ -190,6 +219,8 @@ class Environment {
     await new Promise<void>((ok) => this.server.listen(0, "127.0.0.1", () => ok()));
     const port = (this.server.address() as { port: number }).port;
     const credentials = await this.credentials();
+    // Retired or stopped while starting: no process to leave behind.
+    if (this.dead) return;
     const runtime = cfg.Runtime ?? "";
     const memory = cfg.MemorySize ?? 128;
     const nodeMajor = /^nodejs(\d+)/.exec(runtime)?.[1];
@@ -236,18 +267,16 @@ class Environment {
       command = !existsSync(join(codeDir, "bootstrap")) && existsSync(join(optDir, "bootstrap")) ? join(optDir, "bootstrap") : join(codeDir, "bootstrap");
       args = [];
     }
-    const child = spawn(command, args, { cwd: codeDir, env, stdio: ["ignore", "pipe", "pipe"], detached: false });
+    const child = this.pool.launcher.launch(command, args, { cwd: codeDir, env });
     this.child = child;
-    const onOutput = (chunk: Buffer, isErr: boolean) => {
+    child.on("output", (chunk: Buffer, isErr: boolean) => {
       const text = chunk.toString("utf8");
       if (isErr) this.stderrTail = (this.stderrTail + text).slice(-4096);
-      const target = this.current && !this.current.done ? this.current.lines : this.pool.initLines;
+      const target = this.current && !this.current.done ? this.current.lines : this.looseLines;
       for (const line of text.split("\n")) if (line.length > 0) target.push(line);
-    };
-    child.stdout!.on("data", (c: Buffer) => onOutput(c, false));
-    child.stderr!.on("data", (c: Buffer) => onOutput(c, true));
+    });
     child.on("error", (e) => {
-      this.pool.initLines.push(`Error: ${e.message}`);
+      this.looseLines.push(`Error: ${e.message}`);
       this.exited(null, null);
     });
     child.on("exit", (code, signal) => this.exited(code, signal));
@@ -278,9 +307,22 @@ class Environment {
     );
   }
 
-  /** Run one invocation (the environment must be idle and reserved by the caller). */
+  /** Idle: initialised, alive and holding no invocation. */
+  idle(): boolean {
+    return this.initialised && !this.dead && !this.current;
+  }
+
+  /** Starting: its process is on its way and has not asked for an event yet. */
+  starting(): boolean {
+    return !this.initialised && !this.dead;
+  }
+
+  /** Take one invocation (the environment must be idle); it is sent when the runtime next asks. */
   run(pending: Pending): void {
     this.current = pending;
+    pending.env = this;
+    pending.cold = !this.served;
+    this.served = true;
     this.lastUsedMs = this.pool.runtime.clock.nowMs();
     const origResolve = pending.resolve;
     pending.resolve = (r) => {
@@ -289,10 +331,9 @@ class Environment {
       this.stopMemoryWatch();
       origResolve(r);
     };
-    this.watchMemory();
+    pending.spec.stream?.dispatched?.();
     if (this.initError) return this.finishInitError(pending);
     if (this.waiting) this.dispatch(pending);
-    else this.queued = pending;
   }
 
   private timer?: NodeJS.Timeout;
@@ -300,14 +341,12 @@ class Environment {
   private dispatch(p: Pending): void {
     // The timeout counts from when the runtime receives the event (init has its own phase).
     p.startedMs = performance.now();
-    this.timer = setTimeout(() => this.timedOut(p), (p.spec.config.Timeout ?? 3) * 1000);
+    // Checked after the event loop's next poll: a server stalled past the deadline first reads a
+    // response that arrived in time.
+    this.timer = setTimeout(() => setImmediate(() => this.timedOut(p)), (p.spec.config.Timeout ?? 3) * 1000);
+    this.watchMemory();
     const res = this.waiting!;
     this.waiting = undefined;
-    this.queued = undefined;
-    if (!this.initReported) {
-      this.initReported = true;
-      this.initDurationMs = performance.now() - this.initStart;
-    }
     res.writeHead(200, {
       "content-type": "application/json",
       "lambda-runtime-aws-request-id": p.id,
@@ -336,8 +375,14 @@ class Environment {
       };
       if (req.method === "GET" && path === "/2018-06-01/runtime/invocation/next") {
         this.waiting = res;
-        this.markReady();
-        if (this.queued) this.dispatch(this.queued);
+        if (!this.initialised) {
+          this.initialised = true;
+          this.initDurationMs = performance.now() - this.initStart;
+          this.markReady();
+          // A new environment takes the oldest waiting invocation (or stays warm for the next).
+          this.pool.offer(this);
+          this.pool.startMore();
+        } else if (this.current && !this.current.done) this.dispatch(this.current);
         return;
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
@@ -359,8 +404,13 @@ class Environment {
       if (req.method === "POST" && path === "/2018-06-01/runtime/init/error") {
         accepted();
         this.initError = { payload: body, type: String(req.headers["lambda-runtime-function-error-type"] ?? "Runtime.Unknown") };
-        this.markReady();
-        if (this.queued) this.finishInitError(this.queued);
+        if (!this.initialised) {
+          this.initialised = true;
+          this.markReady();
+          // The invocation waiting for an environment gets the init error; with none waiting, it just goes.
+          this.pool.offer(this);
+          this.pool.startMore();
+        }
         return;
       }
       res.writeHead(404, { "content-type": "application/json" });
@@ -417,7 +467,6 @@ class Environment {
   }
 
   private finishInitError(p: Pending): void {
-    this.queued = undefined;
     this.complete(p, { payload: this.initError!.payload, functionError: "Unhandled", errorType: this.initError!.type });
     this.kill();
   }
@@ -428,6 +477,8 @@ class Environment {
     this.current = undefined;
     this.lastUsedMs = this.pool.runtime.clock.nowMs();
     p.resolve(r);
+    // Idle again: the next waiting invocation is its (after a timeout or memory kill, dead: none).
+    queueMicrotask(() => this.pool.offer(this));
   }
 
   private timedOut(p: Pending): void {
@@ -440,51 +491,59 @@ class Environment {
   }
 
   private watchMemory(): void {
-    const limitKb = (this.pool.spec.config.MemorySize ?? 128) * 1024;
-    const pid = this.child?.pid;
-    if (!pid || process.platform !== "linux") return;
-    this.memoryTimer = setInterval(() => {
-      readFile(`/proc/${pid}/status`, "utf8").then(
-        (s) => {
-          const kb = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
-          this.pool.maxRssKb = Math.max(this.pool.maxRssKb, kb);
-          if (kb > limitKb) {
-            this.outOfMemory = true;
-            this.kill();
-          }
-        },
-        () => undefined,
-      );
-    }, 50);
-    this.memoryTimer.unref();
+    if (this.child?.pid && process.platform === "linux") watchMemoryOf(this);
   }
 
   private stopMemoryWatch(): void {
-    if (this.memoryTimer) clearInterval(this.memoryTimer);
-    this.memoryTimer = undefined;
+    memoryWatch.delete(this);
+  }
+
+  /** Read the process's resident memory (Linux): past the function's memory size, it is killed as AWS does. */
+  checkMemory(): void {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${this.child?.pid}/status`, "utf8");
+    } catch {
+      return;
+    }
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    this.pool.maxRssKb = Math.max(this.pool.maxRssKb, kb);
+    if (kb > (this.pool.spec.config.MemorySize ?? 128) * 1024) {
+      this.outOfMemory = true;
+      this.kill();
+    }
   }
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.dead && !this.current) return this.cleanup();
     this.dead = true;
     this.markReady();
-    const p = this.current ?? this.queued;
-    if (p && !p.done) {
-      const oom = this.outOfMemory || /heap out of memory|Reached heap limit/.test(this.stderrTail);
-      const how = oom || signal === "SIGKILL" ? "signal: killed" : signal ? `signal: ${signal.replace(/^SIG/, "").toLowerCase()}` : `exit status ${code ?? 1}`;
-      const message = `RequestId: ${p.id} Error: Runtime exited with error: ${how}`;
-      p.lines.push(message);
-      const errorType = oom ? "Runtime.OutOfMemory" : "Runtime.ExitError";
-      this.queued = undefined;
-      this.complete(p, { payload: Buffer.from(JSON.stringify({ errorType, errorMessage: message })), functionError: "Unhandled", errorType });
-    }
+    const oom = this.outOfMemory || /heap out of memory|Reached heap limit/.test(this.stderrTail);
+    const how = oom || signal === "SIGKILL" ? "signal: killed" : signal ? `signal: ${signal.replace(/^SIG/, "").toLowerCase()}` : `exit status ${code ?? 1}`;
+    this.exitHow = { how, errorType: oom ? "Runtime.OutOfMemory" : "Runtime.ExitError" };
+    const p = this.current;
+    if (p && !p.done) this.complete(p, this.exitOutcome(p));
     this.cleanup();
+  }
+
+  private exitHow = { how: "signal: killed", errorType: "Runtime.ExitError" };
+
+  /** The outcome of an invocation whose runtime went away (it exited, or was killed). */
+  exitOutcome(p: Pending): Outcome {
+    const message = `RequestId: ${p.id} Error: Runtime exited with error: ${this.exitHow.how}`;
+    p.lines.push(message);
+    const errorType = this.exitHow.errorType;
+    return { payload: Buffer.from(JSON.stringify({ errorType, errorMessage: message })), functionError: "Unhandled", errorType };
   }
 
   kill(): void {
     this.dead = true;
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
-    else this.cleanup();
+    this.markReady();
+    if (this.child?.running()) this.child.kill();
+    else {
+      const p = this.current;
+      if (p && !p.done) this.complete(p, this.exitOutcome(p));
+      this.cleanup();
+    }
   }
 
   private cleaned = false;
@@ -496,6 +555,8 @@ class Environment {
     this.server?.close();
     this.server?.closeAllConnections?.();
     this.pool.remove(this);
+    // Gone before its init was done: the oldest waiting invocation fails with it.
+    if (!this.initialised) this.pool.starterLost(this);
     if (this.tmpDir) rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
@@ -510,12 +571,38 @@ class Environment {
   }
 }
 
+/**
+ * Environments running an invocation, whose memory is checked every 50 ms by one timer (one
+ * short synchronous /proc read each, rather than a timer and an asynchronous read per environment).
+ */
+const memoryWatch = new Set<Environment>();
+let memoryTimer: NodeJS.Timeout | undefined;
+function watchMemoryOf(e: Environment): void {
+  memoryWatch.add(e);
+  if (memoryTimer) return;
+  memoryTimer = setInterval(() => {
+    for (const env of memoryWatch) env.checkMemory();
+    if (memoryWatch.size === 0) {
+      clearInterval(memoryTimer);
+      memoryTimer = undefined;
+    }
+  }, 50);
+  memoryTimer.unref();
+}
+
 export const logGroupOf = (cfg: FunctionConfiguration) => cfg.LoggingConfig?.LogGroup ?? `/aws/lambda/${cfg.FunctionName}`;
 
 /** The environments of one function version with one configuration (changed config → new pool). */
 class Pool {
   readonly envs = new Set<Environment>();
-  initLines: string[] = [];
+  /**
+   * Invocations waiting for an environment, oldest first. A new environment starts for each (as
+   * far as MAX_STARTING allows), but whichever environment is free first takes the oldest: one
+   * that finished its invocation, or a new one that finished its init.
+   */
+  readonly waiting: Pending[] = [];
+  /** A newer configuration replaced this one: environments go once nothing waits for them. */
+  retired = false;
   maxRssKb = 0;
   /** Provisioned concurrency per owner (a version's or alias's configuration). */
   readonly provisionedOwners = new Map<string, number>();
@@ -532,11 +619,56 @@ class Pool {
   constructor(
     readonly runtime: ServiceRuntime,
     public spec: InvokeSpec,
+    readonly launcher: Launcher,
   ) {}
-  busyCount(): number {
-    let n = 0;
-    for (const e of this.envs) if (e.busy) n++;
+  /** Invocations in flight: running (or handed to an environment) and waiting for one. */
+  inFlight(): number {
+    let n = this.waiting.length;
+    for (const e of this.envs) if (e.current) n++;
     return n;
+  }
+  startingCount(): number {
+    let n = 0;
+    for (const e of this.envs) if (e.starting()) n++;
+    return n;
+  }
+  /** An idle environment, a provisioned one first (AWS's spillover goes to on-demand ones). */
+  idleEnvironment(): Environment | undefined {
+    let env: Environment | undefined;
+    for (const e of this.envs) {
+      if (!e.idle()) continue;
+      if (e.provisioned) return e;
+      env ??= e;
+    }
+    return env;
+  }
+  /** An environment became free (initialised, or done with an invocation): it takes the oldest waiting one. */
+  offer(e: Environment): void {
+    if (!e.idle()) return;
+    const next = this.waiting.shift();
+    if (next) e.run(next);
+    else if (this.retired) e.kill();
+  }
+  /** A starting environment went away (it could not start, or exited in its init): the oldest waiting invocation fails with it. */
+  starterLost(e: Environment): void {
+    const p = this.waiting.shift();
+    if (p) {
+      p.env = e;
+      p.cold = true;
+      p.done = true;
+      if (e.startError !== undefined) p.reject(e.startError);
+      else p.resolve(e.exitOutcome(p));
+    }
+    this.startMore();
+  }
+  /** Set by the executor: start environments for waiting invocations, as far as the machine's limit allows. */
+  startMore: () => void = () => undefined;
+  /** Every waiting invocation fails (the function was deleted, or Nimbus stops). */
+  failWaiting(): void {
+    for (const p of this.waiting.splice(0)) {
+      p.done = true;
+      p.reject(new ServiceError(LambdaErrors.ResourceNotFoundException, "The function was deleted or changed before an environment could take the invocation."));
+    }
   }
   remove(e: Environment): void {
     this.envs.delete(e);
@@ -551,6 +683,7 @@ export class Executor {
   private readonly owners = new Map<string, string>();
   private readonly filling = new Map<Pool, Promise<string | undefined>>();
   private stopped = false;
+  private readonly launcher = new Launcher(runtimeFile("environment-launcher.mjs"));
 
   constructor(
     readonly runtime: ServiceRuntime,
@@ -561,11 +694,11 @@ export class Executor {
     this.offAdvance = runtime.clock.onAdvance(() => this.reap());
   }
 
-  /** Environments that are running right now, per function (ConcurrentExecutions). */
+  /** Invocations in flight right now, per function (ConcurrentExecutions). */
   concurrency(scope: Scope, name: string): number {
     let n = 0;
     for (const pool of this.pools.values()) {
-      if (pool.spec.scope.account === scope.account && pool.spec.scope.region === scope.region && pool.spec.config.FunctionName === name) n += pool.busyCount();
+      if (pool.spec.scope.account === scope.account && pool.spec.scope.region === scope.region && pool.spec.config.FunctionName === name) n += pool.inFlight();
     }
     return n;
   }
@@ -577,45 +710,60 @@ export class Executor {
       throw new ServiceError(LambdaErrors.TooManyRequestsException, "Rate Exceeded.", { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User" });
     }
     const { key, pool } = this.poolFor(spec);
-    // Provisioned environments serve first; on-demand ones take what they cannot (AWS's spillover).
-    let env: Environment | undefined;
-    for (const e of pool.envs) {
-      if (!e.busy && !e.dead && (!env || (e.provisioned && !env.provisioned))) env = e;
-      if (env?.provisioned) break;
-    }
-    let cold = false;
-    if (!env) {
-      cold = true;
-      env = await this.startEnvironment(pool, key, false);
-    }
-    env.busy = true;
     const id = spec.requestId ?? randomUUID();
-    const pending: Pending = { id, spec, resolve: () => undefined, lines: [], startedMs: performance.now(), deadlineMs: 0, done: false };
+    const pending: Pending = { id, spec, resolve: () => undefined, reject: () => undefined, lines: [], startedMs: performance.now(), deadlineMs: 0, done: false };
     const lines = pending.lines;
-    const result = await new Promise<Outcome>((resolve) => {
+    const result = await new Promise<Outcome>((resolve, reject) => {
       pending.resolve = resolve;
-      spec.stream?.dispatched?.();
-      env.run(pending);
+      pending.reject = reject;
+      // An idle environment takes it (provisioned ones first); else it waits for the first one free,
+      // and a new environment starts unless enough are starting already for everyone waiting.
+      const idle = pool.idleEnvironment();
+      if (idle) return idle.run(pending);
+      pool.waiting.push(pending);
+      this.startMore();
     });
+    const env = pending.env!;
+    const cold = pending.cold === true;
     const durationMs = performance.now() - pending.startedMs;
-    env.busy = false;
     // Output written just before the response may still be in the pipe: let it arrive.
     await new Promise((r) => setImmediate(r));
-    const initLines = cold ? pool.initLines.splice(0) : [];
-    const report = this.reportLines(id, spec, lines, durationMs, cold ? env.initDurationMs : undefined, pool.maxRssKb, initLines);
+    const loose = env.current ? [] : env.looseLines.splice(0);
+    const report = this.reportLines(id, spec, cold ? lines : [...lines, ...loose], durationMs, cold ? env.initDurationMs : undefined, pool.maxRssKb, cold ? loose : []);
     this.writeLogs(spec, env.logStream, report);
     this.recordMetrics(spec, { Invocations: 1, Errors: result.functionError ? 1 : 0, Duration: durationMs, ConcurrentExecutions: this.concurrency(spec.scope, cfg.FunctionName!) + 1 });
     return { ...result, requestId: id, log: report.join("\n") + "\n" };
   }
 
-  /** A new environment of the pool, busy and started; killed (and the error thrown) if it cannot start. */
+  /**
+   * Start environments for invocations that wait for one (one each, less those already starting),
+   * at most MAX_STARTING at a time on the whole machine: an invocation takes the first environment
+   * free, so past that limit more processes would only slow down the ones starting and running.
+   */
+  private startMore(): void {
+    if (this.stopped) return;
+    let starting = 0;
+    for (const pool of this.pools.values()) starting += pool.startingCount();
+    for (const [key, pool] of this.pools) {
+      let missing = pool.waiting.length - pool.startingCount();
+      while (missing-- > 0 && starting < MAX_STARTING) {
+        starting++;
+        void this.startEnvironment(pool, key, false).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * A new environment of the pool, its process started (it joins the pool's idle ones once its
+   * init is done); killed (and the error thrown, and given to a waiting invocation) if it cannot start.
+   */
   private async startEnvironment(pool: Pool, key: string, provisioned: boolean): Promise<Environment> {
     const env = new Environment(pool, key, provisioned);
     pool.envs.add(env);
-    env.busy = true;
     try {
       await env.start(this.root);
     } catch (e) {
+      env.startError = e;
       env.kill();
       throw e;
     }
@@ -627,7 +775,8 @@ export class Executor {
     const key = `${spec.scope.account}:${spec.scope.region}:${cfg.FunctionName}:${spec.version}:${cfg.RevisionId}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(this.runtime, spec);
+      pool = new Pool(this.runtime, spec, this.launcher);
+      pool.startMore = () => this.startMore();
       this.pools.set(key, pool);
       this.retireOthers(spec, key);
     }
@@ -701,7 +850,6 @@ export class Executor {
           let timer: NodeJS.Timeout | undefined;
           const inTime = await Promise.race([env.whenReady().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(10, pool.spec.config.Timeout ?? 3) * 1000)))]);
           clearTimeout(timer);
-          env.busy = false;
           if (!inTime) {
             env.kill();
             return "Sandbox.Timedout";
@@ -710,13 +858,15 @@ export class Executor {
           const failure = env.initFailure();
           if (failure) env.kill();
           else if (this.stopped) env.kill();
+          else if (!env.current || env.current.cold === false) {
+            // Init happened ahead of any invocation: its first one reports no Init Duration, and
+            // the init output goes to the logs now.
+            env.served = true;
+            if (env.looseLines.length) this.writeLogs(pool.spec, env.logStream, env.looseLines.splice(0));
+          }
           return failure;
         }),
       );
-      // Init output goes to the logs now: no invocation will carry it.
-      const initLines = pool.initLines.splice(0);
-      const first = [...pool.envs].find((e) => e.provisioned && !e.dead);
-      if (initLines.length) this.writeLogs(pool.spec, first?.logStream ?? `${pool.spec.version}/init`, initLines);
       return started.find((f) => f !== undefined);
     })();
     this.filling.set(pool, work);
@@ -825,7 +975,8 @@ export class Executor {
     const prefix = `${spec.scope.account}:${spec.scope.region}:${spec.config.FunctionName}:${spec.version}:`;
     for (const [key, pool] of this.pools) {
       if (key !== keep && key.startsWith(prefix)) {
-        for (const e of pool.envs) if (!e.busy) e.kill();
+        pool.retired = true;
+        for (const e of pool.envs) if (e.idle()) e.kill();
         if (pool.envs.size === 0) this.pools.delete(key);
       }
     }
@@ -837,6 +988,7 @@ export class Executor {
     for (const [key, pool] of this.pools) {
       if (!key.startsWith(prefix)) continue;
       for (const e of pool.envs) e.kill();
+      pool.failWaiting();
       this.pools.delete(key);
       for (const [owner, k] of this.owners) if (k === key) this.owners.delete(owner);
     }
@@ -845,7 +997,7 @@ export class Executor {
   reap(): void {
     const now = this.runtime.clock.nowMs();
     for (const [key, pool] of this.pools) {
-      for (const e of pool.envs) if (!e.busy && !e.provisioned && now - e.lastUsedMs > IDLE_MS) e.kill();
+      for (const e of pool.envs) if (e.idle() && !e.provisioned && now - e.lastUsedMs > IDLE_MS) e.kill();
       // A provisioned environment that died (timeout, memory) is replaced, as AWS keeps the count.
       if (pool.provisionedCount() < pool.provisionedTarget() && !this.stopped) void this.fill(pool);
       else if (pool.envs.size === 0) this.pools.delete(key);
@@ -864,8 +1016,12 @@ export class Executor {
     this.offAdvance?.();
     for (const pool of this.pools.values()) for (const e of pool.envs) e.kill();
     await Promise.allSettled([...this.filling.values()]);
-    for (const pool of this.pools.values()) for (const e of pool.envs) e.kill();
+    for (const pool of this.pools.values()) {
+      for (const e of pool.envs) e.kill();
+      pool.failWaiting();
+    }
     this.pools.clear();
+    this.launcher.stop();
     await this.flushLogs();
     await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }

@@ -44,6 +44,10 @@
  * ## By design
  * - Runtimes run on the machine: nodejs18.x/20.x/22.x on the Node running Nimbus, python3.x on
  *   `python3` (NIMBUS_LAMBDA_PYTHON), provided.al2/al2023 run the package's `bootstrap`.
+ * - Scaling: an invocation that finds no idle environment starts one, as on AWS, but runs in
+ *   whichever environment is free first (a warm one finishing its call, or the new one); at most
+ *   4 environments per CPU start at a time (NIMBUS_LAMBDA_MAX_STARTING), a machine's stand-in for
+ *   AWS's scaling rate. Reserved concurrency counts invocations in flight.
  * - Creation and code updates finish synchronously: CreateFunction answers State Pending (as AWS
  *   does) and the function is Active by the next read, so waiters pass at once.
  * - Timeouts are measured in real time (code runs in real time); idle reaping and asynchronous
