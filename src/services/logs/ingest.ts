@@ -98,11 +98,10 @@ export async function appendLogEvents(
       throw new ServiceError(LogsErrors.InvalidParameterException, "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
     }
     let bytes = 0;
-    const ids: string[] = [];
+    let q0 = 0;
     if (kept.length > 0) {
-      const q0 = reserveSequence(kept.length);
+      q0 = reserveSequence(kept.length);
       const fresh: NewEvent[] = kept.map((e, k) => ({ t: e.timestamp, m: e.message, q: q0 + k, i: nowMs }));
-      for (const e of fresh) ids.push(eventId(e.t, e.q));
       for (const e of kept) bytes += Buffer.byteLength(e.message, "utf8");
       const blocks = { blocks: t.blocks, streamBlocks: t.streamBlocks };
       if (stream.lastEventTimestamp !== undefined && kept[0]!.timestamp < stream.lastEventTimestamp) {
@@ -147,11 +146,14 @@ export async function appendLogEvents(
       await t.groups.put(groupName, group);
     }
     await t.streams.put(streamKey(groupName, streamName), stream);
-    return { rejected: Object.keys(rejected).length > 0 ? rejected : undefined, group, kept, ids };
+    return { rejected: Object.keys(rejected).length > 0 ? rejected : undefined, group, kept, q0 };
   });
   if (result.kept.length > 0) await publishMetricFilters(metadata, scope, groupName, result.kept);
   if (result.kept.length > 0 && options.bus) {
-    deliverToSubscriptions(options.bus, metadata, scope, groupName, streamName, result.kept.map((e, i) => ({ id: result.ids[i]!, timestamp: e.timestamp, message: e.message })));
+    // Event ids (56 digits each) are made only for a group with subscription filters.
+    deliverToSubscriptions(options.bus, metadata, scope, groupName, streamName, () =>
+      result.kept.map((e, i) => ({ id: eventId(e.timestamp, result.q0 + i), timestamp: e.timestamp, message: e.message })),
+    );
   }
   return { ...(result.rejected ? { rejected: result.rejected } : {}), group: result.group };
 }

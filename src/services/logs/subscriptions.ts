@@ -63,10 +63,15 @@ export function subscriptionPayload(owner: string, group: string, stream: string
   return JSON.stringify({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(message), "utf8")).toString("base64") } });
 }
 
-/** Start delivering a written batch to the group's subscription filters (does not wait). */
-export function deliverToSubscriptions(bus: DeliveryBus, metadata: MetadataStore, scope: Scope, group: string, stream: string, events: DeliveredEvent[]): void {
+/**
+ * Start delivering a written batch to the group's subscription filters (does not wait).
+ * `batch` makes the events (with their ids) only when the group has a filter.
+ */
+export function deliverToSubscriptions(bus: DeliveryBus, metadata: MetadataStore, scope: Scope, group: string, stream: string, batch: () => DeliveredEvent[]): void {
   const run = (async () => {
     const filters = await tables(metadata, scope).subscriptions.list({ prefix: groupPrefix(group) });
+    if (filters.length === 0) return;
+    const events = batch();
     for (const { value: f } of filters) {
       const pattern = compiledPattern(f.filterPattern);
       const matched = events.filter((e) => pattern.matches(e.message));
