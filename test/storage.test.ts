@@ -332,6 +332,51 @@ describe("file blob store specifics", () => {
   });
 });
 
+describe("page sizes and the small-blob table", () => {
+  it("makes new files with 8 KiB pages (metadata and small blobs: a rowid table), and keeps a small-blob file made before as it is", async () => {
+    const dir = await tempDir();
+    try {
+      const meta = new SqliteMetadataStore(join(dir, "metadata.sqlite"));
+      await meta.close();
+      const fresh = await TieredBlobStore.open(join(dir, "blobs"), { sqlitePath: join(dir, "new.sqlite") });
+      const a = await fresh.put(Buffer.alloc(4096, 1));
+      await fresh.close();
+      const inspect = (file: string) => {
+        const db = new Database(join(dir, file), { readonly: true });
+        try {
+          return { page: db.pragma("page_size", { simple: true }), sql: db.prepare("SELECT sql FROM sqlite_master WHERE name = 'blobs'").pluck().get() as string | undefined };
+        } finally {
+          db.close();
+        }
+      };
+      expect(inspect("metadata.sqlite").page).toBe(8192);
+      expect(inspect("new.sqlite")).toEqual({ page: 8192, sql: "CREATE TABLE blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL)" });
+
+      // A file from before: WITHOUT ROWID, 4 KiB pages, one row already in it.
+      const old = new Database(join(dir, "old.sqlite"));
+      old.pragma("journal_mode = WAL");
+      old.exec("CREATE TABLE blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID");
+      const oldId = "s" + "0123456789abcdef".repeat(2);
+      old.prepare("INSERT INTO blobs (id, data) VALUES (?, ?)").run(oldId, Buffer.from("from before"));
+      old.close();
+      const reopened = await TieredBlobStore.open(join(dir, "blobs"), { sqlitePath: join(dir, "old.sqlite") });
+      const b = await reopened.put(Buffer.alloc(5000, 2));
+      const read = async (id: string) => {
+        const chunks: Buffer[] = [];
+        for await (const c of reopened.get(id)) chunks.push(c as Buffer);
+        return Buffer.concat(chunks);
+      };
+      expect((await read(oldId)).toString()).toBe("from before");
+      expect((await read(b.id)).equals(Buffer.alloc(5000, 2))).toBe(true);
+      await reopened.close();
+      expect(inspect("old.sqlite")).toEqual({ page: 4096, sql: "CREATE TABLE blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID" });
+      expect(a.size).toBe(4096);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("openStorage", () => {
   it("creates metadata.sqlite and blobs/ under the data directory and closes both", async () => {
     const root = await tempDir();
