@@ -275,9 +275,15 @@ class MetricWriter {
   /** Fold every committed log row into bucket segments; resolves once done. */
   async fold(): Promise<void> {
     // Log rows an earlier process left are looked for once, before the first fold.
-    this.discovering ??= this.metadata.scopes("cloudwatch", "log").then((scopes) => {
-      for (const scope of scopes) this.unfolded.set(`${scope.account}\u0002${scope.region}`, scope);
-    });
+    this.discovering ??= this.metadata.scopes("cloudwatch", "log").then(
+      (scopes) => {
+        for (const scope of scopes) this.unfolded.set(`${scope.account}\u0002${scope.region}`, scope);
+      },
+      (e: unknown) => {
+        this.discovering = undefined; // looked for again by the next fold
+        throw e;
+      },
+    );
     await this.discovering;
     for (;;) {
       // No await between these checks and starting the run: a fold that started meanwhile is
