@@ -197,20 +197,29 @@ async function smallObjects(t, bucket, label, pid) {
   // Warm up (JIT, connections), then measure.
   await loop(1000, (i) => put(1_000_000 + i));
   let cpu0 = cpuMs(pid);
+  let client0 = process.cpuUsage();
   const puts = await loop(SECONDS * 1000, put);
   const putCpu = (cpuMs(pid) - cpu0) / puts.count;
+  const clientMs = (c0, n) => {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / n;
+  };
+  const putClient = clientMs(client0, puts.count);
   const written = puts.count;
   const get = (i) =>
     request(t, agent, "GET", `/${bucket}/small/${i % written}`).then((r) => r.status === 200 && r.body.length === 4096);
   await loop(1000, get);
   cpu0 = cpuMs(pid);
+  client0 = process.cpuUsage();
   const gets = await loop(SECONDS * 1000, get);
   const getCpu = (cpuMs(pid) - cpu0) / gets.count;
+  const getClient = clientMs(client0, gets.count);
   agent.destroy();
   console.log(
     `${label}: 4 KiB PUT ${puts.rate.toFixed(0)}/s (p50 ${puts.p50.toFixed(2)} ms, p99 ${puts.p99.toFixed(2)} ms, ${puts.errors} errors); ` +
       `GET ${gets.rate.toFixed(0)}/s (p50 ${gets.p50.toFixed(2)} ms, p99 ${gets.p99.toFixed(2)} ms, ${gets.errors} errors)` +
-      (pid !== undefined ? `; server CPU per request: PUT ${putCpu.toFixed(3)} ms, GET ${getCpu.toFixed(3)} ms` : ""),
+      (pid !== undefined ? `; server CPU per request: PUT ${putCpu.toFixed(3)} ms, GET ${getCpu.toFixed(3)} ms` : "") +
+      `; this client's CPU per request: PUT ${putClient.toFixed(3)} ms, GET ${getClient.toFixed(3)} ms`,
   );
   return { put: puts.rate, get: gets.rate };
 }
