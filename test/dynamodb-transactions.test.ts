@@ -143,6 +143,63 @@ describe("concurrency", () => {
     expect(a + b).toBe(100);
   });
 
+  it("refuses writes to an item an ongoing transaction holds: TransactionConflictException and TransactionConflict reasons", async () => {
+    await ddb.send(new PutItemCommand({ TableName: "ledger", Item: { id: { S: "held" }, v: { N: "1" } } }));
+    // Keep a TransactWriteItems in flight: a change listener runs inside its write and waits
+    // for the test, so the transaction cannot finish before the other requests are answered.
+    let reached!: () => void;
+    const inside = new Promise<void>((r) => (reached = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const off = onItemChange(async (c) => {
+      const id = c.keys.id as { S?: string } | undefined;
+      const v = c.newImage?.v as { N?: string } | undefined;
+      if (c.table.name === "ledger" && id?.S === "held" && v?.N === "2") {
+        reached();
+        await gate;
+      }
+    });
+    try {
+      const tx = ddb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Update: { TableName: "ledger", Key: { id: { S: "held" } }, UpdateExpression: "SET v = :two", ExpressionAttributeValues: { ":two": { N: "2" } } } }],
+        }),
+      );
+      await inside;
+      const put = await fails(ddb.send(new PutItemCommand({ TableName: "ledger", Item: { id: { S: "held" }, v: { N: "9" } } })));
+      expect(put.name).toBe("TransactionConflictException");
+      expect(put.message).toBe("Transaction is ongoing for the item");
+      const other = await fails(
+        ddb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName: "ledger", Item: { id: { S: "free" }, v: { N: "1" } } } },
+              { Update: { TableName: "ledger", Key: { id: { S: "held" } }, UpdateExpression: "SET v = :nine", ExpressionAttributeValues: { ":nine": { N: "9" } } } },
+            ],
+          }),
+        ),
+      );
+      expect(other.name).toBe("TransactionCanceledException");
+      expect((other.CancellationReasons as { Code: string }[]).map((r) => r.Code)).toEqual(["None", "TransactionConflict"]);
+      const read = await fails(ddb.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: "ledger", Key: { id: { S: "held" } } } }] })));
+      expect(read.name).toBe("TransactionCanceledException");
+      expect((read.CancellationReasons as { Code: string }[]).map((r) => r.Code)).toEqual(["TransactionConflict"]);
+      // A plain read is not refused: it sees the last committed value.
+      expect((await get("ledger", "held"))!.v).toEqual({ N: "1" });
+      open();
+      await tx;
+    } finally {
+      off();
+      open();
+    }
+    // Once the transaction has finished, the same requests go through; nothing was lost or half-written.
+    expect((await get("ledger", "held"))!.v).toEqual({ N: "2" });
+    expect(await get("ledger", "free")).toBeUndefined();
+    await ddb.send(new PutItemCommand({ TableName: "ledger", Item: { id: { S: "held" }, v: { N: "3" } } }));
+    const r = await ddb.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: "ledger", Key: { id: { S: "held" } } } }] }));
+    expect(r.Responses![0]!.Item!.v).toEqual({ N: "3" });
+  });
+
   it("change listeners see every write inside its transaction", async () => {
     const seen: ItemChange[] = [];
     const off = onItemChange((c) => {

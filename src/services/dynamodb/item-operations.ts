@@ -63,6 +63,7 @@ import {
 import { Tally, admit, charge, checkReturnConsumedCapacity, consumedCapacity } from "./capacity.js";
 import { requireTableForItems } from "./table-operations.js";
 import { staleRead } from "./stale-reads.js";
+import { flightKey, heldBy, hold } from "./in-flight.js";
 import type { ListOptions } from "../../storage/types.js";
 
 // Inputs are the generated request shapes; AttributeValue members inside them are validated
@@ -189,6 +190,16 @@ function pick(item: Item | undefined, names: string[]): Item | undefined {
 // ---------------------------------------------------------------------------------------------
 // Single-item operations
 
+/**
+ * A single-item write's hold on its item (see in-flight.ts): refused with
+ * TransactionConflictException while a TransactWriteItems holds the item.
+ */
+function holdForWrite(ctx: RequestContext, table: TableRecord, key: Item): () => void {
+  const k = flightKey(ctx.scope, table, key);
+  if ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0) throw new ServiceError(DynamoDBErrors.TransactionConflictException);
+  return hold(ctx.storage.metadata, [k], "write");
+}
+
 const PutItem = async (ctx: RequestContext, input: Input) => {
   checkParameterStyle(input, PARAMETER_STYLES.PutItem);
   checkReturnConsumedCapacity(input.ReturnConsumedCapacity);
@@ -202,6 +213,7 @@ const PutItem = async (ctx: RequestContext, input: Input) => {
   admit(ctx, table, "write");
   const tally = new Tally(table);
   let old: Item | undefined;
+  const release = holdForWrite(ctx, table, item);
   try {
     old = await writeItems(ctx.storage.metadata, ctx.scope, ctx.clock.nowMs(), async (w) => {
       const current = await w.get(table, item);
@@ -212,6 +224,8 @@ const PutItem = async (ctx: RequestContext, input: Input) => {
   } catch (e) {
     charge(ctx, table, 0, 1);
     throw e;
+  } finally {
+    release();
   }
   tallyWrite(tally, table, old, item);
   charge(ctx, table, 0, tally.total());
@@ -286,6 +300,7 @@ const UpdateItem = async (ctx: RequestContext, input: Input) => {
   const prepared = prepareUpdate(table, input);
   admit(ctx, table, "write");
   let result: { old: Item | undefined; next: Item };
+  const release = holdForWrite(ctx, table, prepared.key);
   try {
     result = await writeItems(ctx.storage.metadata, ctx.scope, ctx.clock.nowMs(), async (w) => {
       const current = await w.get(table, prepared.key);
@@ -297,6 +312,8 @@ const UpdateItem = async (ctx: RequestContext, input: Input) => {
   } catch (e) {
     charge(ctx, table, 0, 1);
     throw e;
+  } finally {
+    release();
   }
   const tally = new Tally(table);
   tallyWrite(tally, table, result.old, result.next);
@@ -323,6 +340,7 @@ const DeleteItem = async (ctx: RequestContext, input: Input) => {
   attrs.assertAllUsed();
   admit(ctx, table, "write");
   let old: Item | undefined;
+  const release = holdForWrite(ctx, table, key);
   try {
     old = await writeItems(ctx.storage.metadata, ctx.scope, ctx.clock.nowMs(), async (w) => {
       const current = await w.get(table, key);
@@ -333,6 +351,8 @@ const DeleteItem = async (ctx: RequestContext, input: Input) => {
   } catch (e) {
     charge(ctx, table, 0, 1);
     throw e;
+  } finally {
+    release();
   }
   const tally = new Tally(table);
   tallyWrite(tally, table, old, undefined);
@@ -722,6 +742,8 @@ const BatchWriteItem = async (ctx: RequestContext, input: Input) => {
     }
   }
   for (const op of ops) admit(ctx, op.table, "write");
+  // Held while written, so a TransactGetItems of these items meanwhile is cancelled (in-flight.ts).
+  const release = hold(ctx.storage.metadata, ops.map((op) => flightKey(ctx.scope, op.table, op.key)), "write");
   const olds = await writeItems(ctx.storage.metadata, ctx.scope, ctx.clock.nowMs(), async (w: ItemWriter) => {
     const before: (Item | undefined)[] = [];
     for (const op of ops) {
@@ -730,7 +752,7 @@ const BatchWriteItem = async (ctx: RequestContext, input: Input) => {
       else w.delete(op.table, op.key);
     }
     return before;
-  });
+  }).finally(release);
   const tallies = new Map<string, Tally>();
   ops.forEach((op, i) => {
     let t = tallies.get(op.table.TableName);
@@ -841,6 +863,12 @@ const TransactWriteItems = async (ctx: RequestContext, input: Input) => {
     seen.add(k);
   }
   for (const a of actions) admit(ctx, a.table, "write");
+  // Another TransactWriteItems still writing one of these items cancels this one (in-flight.ts).
+  const keys = actions.map((a) => flightKey(ctx.scope, a.table, a.key));
+  if (keys.some((k) => (heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0)) {
+    throw cancelled(keys.map((k) => ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0 ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
+  }
+  const release = hold(ctx.storage.metadata, keys, "transaction");
   const results = await writeItems(ctx.storage.metadata, ctx.scope, now, async (w) => {
     const olds: (Item | undefined)[] = [];
     const nexts: (Item | undefined)[] = [];
@@ -874,7 +902,7 @@ const TransactWriteItems = async (ctx: RequestContext, input: Input) => {
       else if (a.kind === "Delete") w.delete(a.table, a.key);
     });
     return { olds, nexts };
-  });
+  }).finally(release);
   const tallies = new Map<string, Tally>();
   actions.forEach((a, i) => {
     let t = tallies.get(a.table.TableName);
@@ -914,6 +942,12 @@ const TransactGetItems = async (ctx: RequestContext, input: Input) => {
     attrs.assertAllUsed();
     gets.push({ table, key, ...(projection ? { projection } : {}) });
   }
+  // An item some write is still writing cancels the read (in-flight.ts).
+  const busy = gets.map((g) => {
+    const h = heldBy(ctx.storage.metadata, flightKey(ctx.scope, g.table, g.key));
+    return h !== undefined && (h.transaction > 0 || h.write > 0);
+  });
+  if (busy.some(Boolean)) throw cancelled(busy.map((b) => (b ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
   // One transaction: every read sees the same committed state.
   const found = await ctx.storage.metadata.transaction(async (tx) => {
     const out: (Item | undefined)[] = [];

@@ -3,9 +3,13 @@
  * storage of table-store.ts and the expression library in expressions/.
  *
  * ## Gaps
- * - TransactionConflictException is never raised: every write, batch and transaction runs
- *   serialised in one SQLite transaction (group-committed), so concurrent transactions cannot
- *   interleave; conflicting ones simply run one after the other (no lost update either way).
+ * - Transaction conflicts follow AWS's rules over the window from a request's validation to its
+ *   durable commit (in-flight.ts): PutItem/UpdateItem/DeleteItem on an item an ongoing
+ *   TransactWriteItems holds get TransactionConflictException, a TransactWriteItems meeting
+ *   another is cancelled (TransactionConflict), and so is a TransactGetItems of an item being
+ *   written. The writes themselves are serialised (group-committed SQLite transactions), so
+ *   AWS's other sources of conflict (interleaved multi-item work) never arise. PartiQL's
+ *   ExecuteTransaction and BatchWriteItem are not refused by them.
  * - Eventually consistent Query and Scan are always current; only GetItem / BatchGetItem honour
  *   the stale-read window (stale-reads.ts).
  * - Throttling is per table (reads and writes); GSI write capacity is reported in
