@@ -2,7 +2,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand, type Datapoint, type Dimension } from "@aws-sdk/client-cloudwatch";
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, ProvisionedThroughputExceededException, PutItemCommand, QueryCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  QueryCommand,
+  ResourceNotFoundException,
+  TransactionConflictException,
+  TransactWriteItemsCommand,
+} from "@aws-sdk/client-dynamodb";
+import { onItemChange } from "../src/services/dynamodb/table-store.js";
 import {
   CreateBucketCommand,
   DeleteBucketMetricsConfigurationCommand,
@@ -156,6 +168,34 @@ describe("AWS/DynamoDB", () => {
 
     const listed = await cw.send(new ListMetricsCommand({ Namespace: "AWS/DynamoDB", MetricName: "SuccessfulRequestLatency" }));
     expect(listed.Metrics?.map((m) => m.Dimensions?.find((d) => d.Name === "Operation")?.Value).sort()).toEqual(["GetItem", "PutItem", "PutItem", "Query"]); // PutItem on both tables
+  });
+
+  it("counts item-level requests refused by a transaction conflict as TransactionConflict", async () => {
+    const ddb = new DynamoDBClient(sdkConfig(n));
+    const keyed = { AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" as const }], KeySchema: [{ AttributeName: "pk", KeyType: "HASH" as const }] };
+    await ddb.send(new CreateTableCommand({ TableName: "contended", BillingMode: "PAY_PER_REQUEST", ...keyed }));
+    // A change listener inside the transaction's write keeps it in flight until the test lets go.
+    let reached!: () => void;
+    const inside = new Promise<void>((r) => (reached = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const off = onItemChange(async (c) => {
+      if (c.table.name !== "contended") return;
+      reached();
+      await gate;
+    });
+    try {
+      const tx = ddb.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: "contended", Item: { pk: { S: "k" } } } }] }));
+      await inside;
+      await expect(ddb.send(new PutItemCommand({ TableName: "contended", Item: { pk: { S: "k" } } }))).rejects.toBeInstanceOf(TransactionConflictException);
+      open();
+      await tx;
+    } finally {
+      off();
+      open();
+    }
+    n.clock.advance(60);
+    expect((await waitFor("AWS/DynamoDB", "TransactionConflict", [{ Name: "TableName", Value: "contended" }], () => true)).Sum).toBe(1);
   });
 });
 

@@ -64,6 +64,7 @@ import { Tally, admit, charge, checkReturnConsumedCapacity, consumedCapacity } f
 import { requireTableForItems } from "./table-operations.js";
 import { staleRead } from "./stale-reads.js";
 import { flightKey, heldBy, hold } from "./in-flight.js";
+import { recordTransactionConflict } from "./metrics.js";
 import type { ListOptions } from "../../storage/types.js";
 
 // Inputs are the generated request shapes; AttributeValue members inside them are validated
@@ -196,7 +197,10 @@ function pick(item: Item | undefined, names: string[]): Item | undefined {
  */
 function holdForWrite(ctx: RequestContext, table: TableRecord, key: Item): () => void {
   const k = flightKey(ctx.scope, table, key);
-  if ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0) throw new ServiceError(DynamoDBErrors.TransactionConflictException);
+  if ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0) {
+    recordTransactionConflict(ctx, table);
+    throw new ServiceError(DynamoDBErrors.TransactionConflictException);
+  }
   return hold(ctx.storage.metadata, [k], "write");
 }
 
@@ -866,6 +870,9 @@ const TransactWriteItems = async (ctx: RequestContext, input: Input) => {
   // Another TransactWriteItems still writing one of these items cancels this one (in-flight.ts).
   const keys = actions.map((a) => flightKey(ctx.scope, a.table, a.key));
   if (keys.some((k) => (heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0)) {
+    keys.forEach((k, i) => {
+      if ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0) recordTransactionConflict(ctx, actions[i]!.table);
+    });
     throw cancelled(keys.map((k) => ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0 ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
   }
   const release = hold(ctx.storage.metadata, keys, "transaction");
@@ -946,6 +953,9 @@ const TransactGetItems = async (ctx: RequestContext, input: Input) => {
   const busy = gets.map((g) => {
     const h = heldBy(ctx.storage.metadata, flightKey(ctx.scope, g.table, g.key));
     return h !== undefined && (h.transaction > 0 || h.write > 0);
+  });
+  busy.forEach((b, i) => {
+    if (b) recordTransactionConflict(ctx, gets[i]!.table);
   });
   if (busy.some(Boolean)) throw cancelled(busy.map((b) => (b ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
   // One transaction: every read sees the same committed state.

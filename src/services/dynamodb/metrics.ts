@@ -7,9 +7,10 @@
  * - ReadThrottleEvents / WriteThrottleEvents per TableName when `admit` refuses a request;
  * - per TableName and Operation: SuccessfulRequestLatency (Milliseconds, the handler's run time),
  *   ThrottledRequests, SystemErrors; ReturnedItemCount for Query and Scan;
+ * - TransactionConflict per TableName: item-level requests refused by a conflict (in-flight.ts);
  * - ConditionalCheckFailedRequests per TableName, and UserErrors (no dimension: the account and
- *   region) for every other 4xx a handler answers, as AWS counts them (throttles and failed
- *   conditions are not user errors).
+ *   region) for every other 4xx a handler answers, as AWS counts them (throttles, failed
+ *   conditions and transaction conflicts are not user errors).
  */
 import type { RequestContext } from "../../core/service.js";
 import { isServiceError } from "../../core/errors.js";
@@ -31,6 +32,11 @@ export function recordConsumed(ctx: RequestContext, t: TableRecord, read: number
 /** A read or write refused for lack of provisioned capacity. */
 export function recordThrottleEvent(ctx: RequestContext, t: TableRecord, dir: "read" | "write"): void {
   metricsOf(ctx).add(ctx.scope, dir === "read" ? "ReadThrottleEvents" : "WriteThrottleEvents", tableDims(t.TableName), 1);
+}
+
+/** Item-level requests refused because another request was writing the item (in-flight.ts). */
+export function recordTransactionConflict(ctx: RequestContext, t: TableRecord, count = 1): void {
+  metricsOf(ctx).add(ctx.scope, "TransactionConflict", tableDims(t.TableName), count);
 }
 
 /** The operations AWS reports per TableName and Operation. */
@@ -77,6 +83,8 @@ function failed(ctx: RequestContext, op: string, input: In, e: unknown): void {
     for (const table of tables) m.add(ctx.scope, "ThrottledRequests", opDims(table, op), 1);
   } else if (e.code === "ConditionalCheckFailedException") {
     for (const table of tables) m.add(ctx.scope, "ConditionalCheckFailedRequests", tableDims(table), 1);
+  } else if (e.code === "TransactionConflictException") {
+    // Counted as TransactionConflict where it was refused (item-operations.ts), not a user error.
   } else if (e.status >= 500) {
     for (const table of tables) m.add(ctx.scope, "SystemErrors", opDims(table, op), 1);
   } else if (e.status >= 400) {

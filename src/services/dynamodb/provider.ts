@@ -24,8 +24,8 @@
  *   answer 501.
  * - AWS/DynamoDB metrics (metrics.ts) cover consumed capacity per table, throttle events,
  *   ThrottledRequests / SuccessfulRequestLatency / SystemErrors / ReturnedItemCount per operation,
- *   ConditionalCheckFailedRequests and UserErrors. Not published: the GlobalSecondaryIndexName
- *   dimension, Provisioned*CapacityUnits, AccountMax*, TransactionConflict, ReplicationLatency,
+ *   ConditionalCheckFailedRequests, TransactionConflict and UserErrors. Not published: the
+ *   GlobalSecondaryIndexName dimension, Provisioned*CapacityUnits, AccountMax*, ReplicationLatency,
  *   TimeToLiveDeletedItemCount, OnlineIndex*, PartiQL operations; UserErrors misses requests
  *   refused before a handler runs (signature, IAM, missing required members).
  *
