@@ -1,8 +1,10 @@
 /** The console's DynamoDB pages in Chromium: tables, the item editor, the query builder, deletion. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Browser } from "playwright-core";
 import type { Nimbus } from "../src/index.js";
 import { consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, startConsoleNimbus } from "./console-harness.js";
+import { sdkConfig } from "./helpers.js";
 
 let n: Nimbus;
 let browser: Browser;
@@ -136,6 +138,59 @@ describe("console DynamoDB", () => {
     const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "dynamodb-tables-390");
+    await ctx.close();
+  });
+
+  it("creates a table with local secondary indexes (sort key required, INCLUDE projection); DescribeTable shows them", async () => {
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await signInRoot(page, n);
+    await page.goto(consoleUrl(n, "dynamodb"));
+    await page.getByRole("button", { name: "Create table" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Create table" });
+    await dialog.getByLabel("Table name").fill("Threads");
+    await dialog.getByLabel("Partition key name").fill("ForumName");
+    await dialog.getByRole("button", { name: "Add local index" }).click();
+    await dialog.getByLabel("Local index 1 name").fill("ByLastPost");
+    await dialog.getByLabel("Local index 1 sort key", { exact: true }).fill("LastPostDateTime");
+    // Without a table sort key the form refuses local indexes, and names the invalid fields.
+    await dialog.getByRole("button", { name: "Create table" }).click();
+    await dialog.getByText("Local secondary indexes need the table to have a sort key").waitFor();
+    await dialog.getByLabel("Add a sort key").check();
+    await dialog.getByLabel("Sort key name").fill("Subject");
+    await dialog.getByRole("button", { name: "Add local index" }).click();
+    await dialog.getByLabel("Local index 2 name").fill("ByReplies");
+    await dialog.getByLabel("Local index 2 sort key", { exact: true }).fill("Replies");
+    await dialog.getByLabel("Local index 2 sort key type").selectOption("N");
+    await dialog.getByLabel("Local index 2 projection").selectOption("INCLUDE");
+    await dialog.getByRole("button", { name: "Create table" }).click();
+    const include = dialog.getByLabel("Local index 2 projected attributes");
+    await dialog.getByText("Enter at least one attribute name.").waitFor();
+    expect(await include.getAttribute("aria-invalid")).toBe("true");
+    await include.fill("Tags, LastPostedBy");
+    await dialog.getByLabel("Local index 1 projection").selectOption("KEYS_ONLY");
+    await dialog.getByRole("button", { name: "Create table" }).click();
+    await page.getByRole("heading", { name: "Threads" }).waitFor();
+
+    const t = (await new DynamoDBClient(sdkConfig(n)).send(new DescribeTableCommand({ TableName: "Threads" }))).Table!;
+    const lsis = Object.fromEntries((t.LocalSecondaryIndexes ?? []).map((l) => [l.IndexName, l]));
+    expect(Object.keys(lsis).sort()).toEqual(["ByLastPost", "ByReplies"]);
+    expect(lsis.ByLastPost.KeySchema).toEqual([
+      { AttributeName: "ForumName", KeyType: "HASH" },
+      { AttributeName: "LastPostDateTime", KeyType: "RANGE" },
+    ]);
+    expect(lsis.ByLastPost.Projection).toEqual({ ProjectionType: "KEYS_ONLY" });
+    expect(lsis.ByReplies.Projection?.ProjectionType).toBe("INCLUDE");
+    expect(lsis.ByReplies.Projection?.NonKeyAttributes).toEqual(["Tags", "LastPostedBy"]);
+    expect(t.AttributeDefinitions).toContainEqual({ AttributeName: "Replies", AttributeType: "N" });
+
+    // The Indexes tab lists them as local indexes.
+    await page.getByRole("tab", { name: "Indexes" }).click();
+    const row = page.getByRole("row", { name: /ByReplies/ });
+    await row.getByRole("cell", { name: "Local" }).waitFor();
+    await row.getByText("INCLUDE (Tags, LastPostedBy)").waitFor();
+    await page.getByRole("row", { name: /ByLastPost/ }).getByText("KEYS_ONLY").waitFor();
+    expect(await seriousA11yViolations(page).then(describeViolations)).toBe("");
     await ctx.close();
   });
 });

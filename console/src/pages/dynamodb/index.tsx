@@ -3,7 +3,7 @@
  * items explorer, metrics). Routes: dynamodb, dynamodb/tables, dynamodb/tables/<name>.
  */
 import { useState } from "react";
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, type AttributeDefinition, type GlobalSecondaryIndex, type ScalarAttributeType, type TableDescription } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, type AttributeDefinition, type GlobalSecondaryIndex, type LocalSecondaryIndex, type Projection, type ProjectionType, type ScalarAttributeType, type TableDescription } from "@aws-sdk/client-dynamodb";
 import { client } from "../../aws.ts";
 import { Link, navigate } from "../../router.tsx";
 import type { ServicePageProps } from "../../services.ts";
@@ -169,6 +169,23 @@ interface GsiDraft {
   skType: string;
 }
 
+interface LsiDraft {
+  name: string;
+  sk: string;
+  skType: string;
+  projection: string;
+  /** INCLUDE: the non-key attributes to project, comma-separated. */
+  include: string;
+}
+
+const PROJECTIONS = [
+  { value: "ALL", label: "All attributes" },
+  { value: "KEYS_ONLY", label: "Keys only" },
+  { value: "INCLUDE", label: "Keys and the attributes listed" },
+];
+
+const includeNames = (text: string) => text.split(",").map((a) => a.trim()).filter(Boolean);
+
 const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 function CreateTable({ onClose, onCreated }: { onClose: () => void; onCreated: (name: string) => void }) {
@@ -182,6 +199,7 @@ function CreateTable({ onClose, onCreated }: { onClose: () => void; onCreated: (
   const [rcu, setRcu] = useState("5");
   const [wcu, setWcu] = useState("5");
   const [gsis, setGsis] = useState<GsiDraft[]>([]);
+  const [lsis, setLsis] = useState<LsiDraft[]>([]);
   const [tried, setTried] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -197,8 +215,17 @@ function CreateTable({ onClose, onCreated }: { onClose: () => void; onCreated: (
     errors[`gsi${i}name`] = !NAME_RE.test(g.name) ? "3 to 255 characters: letters, digits, _ - and ." : gsis.findIndex((x) => x.name === g.name) !== i ? "Index names must be unique." : undefined;
     errors[`gsi${i}pk`] = !g.pk.trim() ? "Enter the index's partition key." : undefined;
   });
+  const indexNames = [...gsis.map((g) => g.name), ...lsis.map((l) => l.name)];
+  errors.lsi = lsis.length > 0 && !hasSk ? "Local secondary indexes need the table to have a sort key: add one above, or remove the local indexes." : lsis.length > 5 ? "At most 5 local secondary indexes." : undefined;
+  lsis.forEach((l, i) => {
+    errors[`lsi${i}name`] = !NAME_RE.test(l.name) ? "3 to 255 characters: letters, digits, _ - and ." : indexNames.indexOf(l.name) !== gsis.length + i ? "Index names must be unique." : undefined;
+    errors[`lsi${i}sk`] = !l.sk.trim() ? "Enter the index's sort key." : l.sk.trim() === pk.trim() ? "The sort key must differ from the table's partition key." : undefined;
+    const inc = includeNames(l.include);
+    errors[`lsi${i}include`] = l.projection !== "INCLUDE" ? undefined : inc.length === 0 ? "Enter at least one attribute name." : new Set(inc).size !== inc.length ? "Each attribute once." : undefined;
+  });
   const valid = Object.values(errors).every((e) => !e);
   const show = (k: string) => (tried ? errors[k] : undefined);
+  const setLsi = (i: number, patch: Partial<LsiDraft>) => setLsis(lsis.map((l, j) => (j === i ? { ...l, ...patch } : l)));
   const setGsi = (i: number, patch: Partial<GsiDraft>) => setGsis(gsis.map((g, j) => (j === i ? { ...g, ...patch } : g)));
 
   const submit = async () => {
@@ -225,6 +252,17 @@ function CreateTable({ onClose, onCreated }: { onClose: () => void; onCreated: (
           ...(mode === "PROVISIONED" ? { ProvisionedThroughput: { ReadCapacityUnits: Number(rcu), WriteCapacityUnits: Number(wcu) } } : {}),
         };
       });
+      const locals: LocalSecondaryIndex[] = lsis.map((l) => {
+        define(l.sk.trim(), l.skType);
+        return {
+          IndexName: l.name,
+          KeySchema: [
+            { AttributeName: pk.trim(), KeyType: "HASH" },
+            { AttributeName: l.sk.trim(), KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: l.projection as ProjectionType, ...(l.projection === "INCLUDE" ? { NonKeyAttributes: includeNames(l.include) } : {}) },
+        };
+      });
       const attributes: AttributeDefinition[] = [...defs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as ScalarAttributeType }));
       await ddb().send(
         new CreateTableCommand({
@@ -234,6 +272,7 @@ function CreateTable({ onClose, onCreated }: { onClose: () => void; onCreated: (
           BillingMode: mode as "PAY_PER_REQUEST" | "PROVISIONED",
           ...(mode === "PROVISIONED" ? { ProvisionedThroughput: { ReadCapacityUnits: Number(rcu), WriteCapacityUnits: Number(wcu) } } : {}),
           ...(indexes.length ? { GlobalSecondaryIndexes: indexes } : {}),
+          ...(locals.length ? { LocalSecondaryIndexes: locals } : {}),
         }),
       );
       notify(`Table ${name} created`);
@@ -323,6 +362,36 @@ function CreateTable({ onClose, onCreated }: { onClose: () => void; onCreated: (
           ))}
           <button type="button" className="btn" onClick={() => setGsis([...gsis, { name: "", pk: "", pkType: "S", sk: "", skType: "S" }])}>
             Add index
+          </button>
+        </fieldset>
+        <fieldset>
+          <legend>Local secondary indexes</legend>
+          <p className="muted" id="lsi-note">
+            A local index keeps the table's partition key and sorts by another attribute. It needs the table to have a sort key, and can only be added when the table is created.
+          </p>
+          {tried && errors.lsi && (
+            <div className="field-error" role="alert">
+              {errors.lsi}
+            </div>
+          )}
+          {lsis.map((l, i) => (
+            <div key={i} style={{ borderBottom: "1px solid #e9ebed", marginBottom: 10 }}>
+              <div style={rowStyle}>
+                <TextField label={`Local index ${i + 1} name`} value={l.name} onChange={(v) => setLsi(i, { name: v })} error={show(`lsi${i}name`)} autoComplete="off" />
+                <TextField label={`Local index ${i + 1} sort key`} value={l.sk} onChange={(v) => setLsi(i, { sk: v })} error={show(`lsi${i}sk`)} autoComplete="off" hint={pk.trim() ? `Partition key: ${pk.trim()}` : undefined} />
+                <SelectField label={`Local index ${i + 1} sort key type`} value={l.skType} onChange={(v) => setLsi(i, { skType: v })} options={TYPES} />
+                <SelectField label={`Local index ${i + 1} projection`} value={l.projection} onChange={(v) => setLsi(i, { projection: v })} options={PROJECTIONS} />
+                {l.projection === "INCLUDE" && (
+                  <TextField label={`Local index ${i + 1} projected attributes`} value={l.include} onChange={(v) => setLsi(i, { include: v })} error={show(`lsi${i}include`)} hint="Attribute names, comma-separated." autoComplete="off" />
+                )}
+              </div>
+              <button type="button" className="btn btn-link" style={{ marginBottom: 10 }} onClick={() => setLsis(lsis.filter((_, j) => j !== i))}>
+                Remove local index {i + 1}
+              </button>
+            </div>
+          ))}
+          <button type="button" className="btn" aria-describedby="lsi-note" disabled={lsis.length >= 5} onClick={() => setLsis([...lsis, { name: "", sk: "", skType: "S", projection: "ALL", include: "" }])}>
+            Add local index
           </button>
         </fieldset>
         {tried && !valid && <Alert kind="error" title="Check the fields marked above." />}
@@ -422,10 +491,15 @@ interface IndexRow {
   items?: number;
 }
 
+function projectionLabel(p: Projection | undefined): string {
+  if (!p?.ProjectionType) return "-";
+  return p.ProjectionType === "INCLUDE" ? `INCLUDE (${(p.NonKeyAttributes ?? []).join(", ")})` : p.ProjectionType;
+}
+
 function Indexes({ t }: { t: TableDescription }) {
   const rows: IndexRow[] = [
-    ...(t.GlobalSecondaryIndexes ?? []).map((g) => ({ name: g.IndexName!, kind: "Global", pk: keyOf(g.KeySchema, "HASH"), sk: keyOf(g.KeySchema, "RANGE"), projection: g.Projection?.ProjectionType ?? "-", status: g.IndexStatus ?? "ACTIVE", items: g.ItemCount })),
-    ...(t.LocalSecondaryIndexes ?? []).map((l) => ({ name: l.IndexName!, kind: "Local", pk: keyOf(l.KeySchema, "HASH"), sk: keyOf(l.KeySchema, "RANGE"), projection: l.Projection?.ProjectionType ?? "-", status: "ACTIVE", items: l.ItemCount })),
+    ...(t.GlobalSecondaryIndexes ?? []).map((g) => ({ name: g.IndexName!, kind: "Global", pk: keyOf(g.KeySchema, "HASH"), sk: keyOf(g.KeySchema, "RANGE"), projection: projectionLabel(g.Projection), status: g.IndexStatus ?? "ACTIVE", items: g.ItemCount })),
+    ...(t.LocalSecondaryIndexes ?? []).map((l) => ({ name: l.IndexName!, kind: "Local", pk: keyOf(l.KeySchema, "HASH"), sk: keyOf(l.KeySchema, "RANGE"), projection: projectionLabel(l.Projection), status: "ACTIVE", items: l.ItemCount })),
   ];
   return (
     <Panel title="Indexes">
