@@ -1,8 +1,10 @@
 /** The console's SQS and SNS pages in Chromium: queues and topics (SES: console-messaging-ses.test.ts). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Nimbus } from "../src/index.js";
 import { consoleUrl, describeViolations, launchBrowser, newContext, screenshot, seriousA11yViolations, signInRoot, startConsoleNimbus } from "./console-harness.js";
+import { sdkConfig } from "./helpers.js";
 
 let n: Nimbus;
 let browser: Browser;
@@ -156,5 +158,64 @@ describe("console messaging", () => {
     await page.getByRole("dialog", { name: "Delete subscription?" }).getByRole("button", { name: "Delete" }).click();
     await page.getByText("No subscriptions.").waitFor();
     await narrowShot("sns", "Topics", "sns-topics-390");
+  });
+
+  it("SNS: subscribes with a filter policy (JSON checked in the form, AWS's refusal shown), then edits it", async () => {
+    const client = new SNSClient(sdkConfig(n));
+    await page.goto(consoleUrl(n, "sns/topics/alerts"));
+    await page.getByRole("heading", { name: "alerts" }).waitFor();
+    await page.getByRole("button", { name: "Create subscription" }).first().click();
+    const sub = page.getByRole("dialog", { name: "Create subscription" });
+    await sub.getByLabel("Queue", { exact: true }).selectOption({ label: "orders" });
+    await sub.getByLabel("Filter the messages this subscription receives").check();
+    const policy = sub.getByLabel("Filter policy (JSON)");
+    expect(await sub.getByLabel("Message attributes", { exact: true }).isChecked()).toBe(true);
+
+    // Not JSON: refused in the form, nothing sent.
+    await policy.fill('{"event": [');
+    await sub.getByRole("button", { name: "Create subscription" }).click();
+    await sub.getByText(/^Invalid JSON/).waitFor();
+    expect(await policy.getAttribute("aria-invalid")).toBe("true");
+    // JSON that AWS refuses: Subscribe's InvalidParameter is shown.
+    await policy.fill('{"price": [{"numeric": [">", "ten"]}]}');
+    await sub.getByRole("button", { name: "Create subscription" }).click();
+    await sub.getByText(/FilterPolicy: Value of > must be numeric/).waitFor();
+    expect(await policy.getAttribute("aria-invalid")).toBeNull();
+    expect(await seriousA11yViolations(page).then(describeViolations)).toBe("");
+
+    // A nested policy on the message body, the scope chosen from the keyboard.
+    await sub.getByLabel("Message attributes", { exact: true }).focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await sub.getByLabel("Message body", { exact: true }).isChecked()).toBe(true);
+    await policy.fill('{"order": {"status": ["paid"]}}');
+    await sub.getByRole("button", { name: "Create subscription" }).click();
+    await sub.waitFor({ state: "detached" });
+
+    const topicArn = (await client.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn!).find((a) => a.endsWith(":alerts"))!;
+    const subs = (await client.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? [];
+    expect(subs).toHaveLength(1);
+    const arn = subs[0].SubscriptionArn!;
+    const attrs = async () => (await client.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: arn }))).Attributes ?? {};
+    let a = await attrs();
+    expect(JSON.parse(a.FilterPolicy!)).toEqual({ order: { status: ["paid"] } });
+    expect(a.FilterPolicyScope).toBe("MessageBody");
+
+    // Edit it: back to message attributes with a flat policy.
+    const table = page.getByRole("table", { name: "subscriptions" });
+    await table.getByText(/:orders$/).waitFor();
+    await table.getByRole("radio").first().check();
+    await page.getByRole("button", { name: "Edit filter policy" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit filter policy" });
+    const editor = edit.getByLabel("Filter policy (JSON)");
+    expect(JSON.parse(await editor.inputValue())).toEqual({ order: { status: ["paid"] } });
+    expect(await edit.getByLabel("Message body", { exact: true }).isChecked()).toBe(true);
+    await edit.getByLabel("Message attributes", { exact: true }).check();
+    await editor.fill('{"event": ["order_placed"]}');
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await edit.waitFor({ state: "detached" });
+    await page.getByText("Filter policy saved").waitFor();
+    a = await attrs();
+    expect(JSON.parse(a.FilterPolicy!)).toEqual({ event: ["order_placed"] });
+    expect(a.FilterPolicyScope).toBe("MessageAttributes");
   });
 });

@@ -1,9 +1,9 @@
 /**
- * SNS: topics (create, publish, subscriptions, delete) and every subscription.
+ * SNS: topics (create, publish, subscriptions with filter policies, delete) and every subscription.
  * Routes: sns, sns/topics, sns/topics/<name>, sns/subscriptions.
  */
 import { useState } from "react";
-import { CreateTopicCommand, DeleteTopicCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListSubscriptionsCommand, ListTopicsCommand, PublishCommand, SNSClient, SubscribeCommand, UnsubscribeCommand, type Subscription } from "@aws-sdk/client-sns";
+import { CreateTopicCommand, DeleteTopicCommand, GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListSubscriptionsCommand, ListTopicsCommand, PublishCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand, type Subscription } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { client } from "../../aws.ts";
 import { Link, navigate } from "../../router.tsx";
@@ -431,6 +431,7 @@ function SubscriptionsTable({ subs, withTopic, topic, onChange }: { subs: { data
   const [selected, setSelected] = useState<string[]>([]);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [editing, setEditing] = useState(false);
   const sel = subs.data?.find((s) => subKey(s) === selected[0]);
   const createButton = (
     <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
@@ -444,6 +445,9 @@ function SubscriptionsTable({ subs, withTopic, topic, onChange }: { subs: { data
         <>
           <button type="button" className="btn" onClick={subs.reload}>
             Refresh
+          </button>
+          <button type="button" className="btn" disabled={!sel || pending(sel)} onClick={() => setEditing(true)}>
+            Edit filter policy
           </button>
           <button type="button" className="btn" disabled={!sel || pending(sel)} onClick={() => setDeleting(true)}>
             Delete
@@ -480,6 +484,7 @@ function SubscriptionsTable({ subs, withTopic, topic, onChange }: { subs: { data
           }}
         />
       )}
+      {editing && sel?.SubscriptionArn && <EditFilterPolicy arn={sel.SubscriptionArn} onClose={() => setEditing(false)} />}
       {deleting && sel && (
         <ConfirmDialog
           title="Delete subscription?"
@@ -555,6 +560,9 @@ function CreateSubscription({ topic, onClose, onCreated }: { topic?: TopicInfo; 
   const [endpoint, setEndpoint] = useState("");
   const [raw, setRaw] = useState(false);
   const [allow, setAllow] = useState(true);
+  const [filterOn, setFilterOn] = useState(false);
+  const [filter, setFilter] = useState("");
+  const [filterScope, setFilterScope] = useState("MessageAttributes");
   const [tried, setTried] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -571,6 +579,7 @@ function CreateSubscription({ topic, onClose, onCreated }: { topic?: TopicInfo; 
           ? "Enter the function's ARN."
           : undefined;
   const topicError = !topicArn ? "Choose a topic." : undefined;
+  const filterError = filterOn ? filterPolicyProblem(filter) : undefined;
   const placeholder: Record<string, string> = { lambda: "arn:aws:lambda:us-east-1:000000000000:function:my-function", email: "someone@example.com", "email-json": "someone@example.com", http: "http://example.com/hook", https: "https://example.com/hook" };
   return (
     <Modal
@@ -593,14 +602,20 @@ function CreateSubscription({ topic, onClose, onCreated }: { topic?: TopicInfo; 
         onSubmit={async (e) => {
           e.preventDefault();
           setTried(true);
-          if (endpointError || topicError) return;
+          if (endpointError || topicError || filterError) return;
           setBusy(true);
           setError(undefined);
           try {
             const queue = protocol === "sqs" ? queues.data?.find((q) => q.arn === endpoint.trim()) : undefined;
             if (queue && allow) await allowTopicToSend(queue, topicArn);
+            const attributes: Record<string, string> = {};
+            if (raw) attributes.RawMessageDelivery = "true";
+            if (filterOn) {
+              attributes.FilterPolicy = filter;
+              attributes.FilterPolicyScope = filterScope;
+            }
             const r = await sns().send(
-              new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint.trim(), ReturnSubscriptionArn: true, ...(raw ? { Attributes: { RawMessageDelivery: "true" } } : {}) }),
+              new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint.trim(), ReturnSubscriptionArn: true, ...(Object.keys(attributes).length ? { Attributes: attributes } : {}) }),
             );
             notify(r.SubscriptionArn === "pending confirmation" || r.SubscriptionArn === "PendingConfirmation" ? "Subscription created: waiting for confirmation" : "Subscription created");
             onCreated();
@@ -648,9 +663,127 @@ function CreateSubscription({ topic, onClose, onCreated }: { topic?: TopicInfo; 
           <Checkbox label="Allow the topic to send to this queue" checked={allow} onChange={setAllow} hint="Adds a statement to the queue's access policy: sns.amazonaws.com may call sqs:SendMessage when the source is this topic." />
         )}
         {(protocol === "sqs" || protocol === "http" || protocol === "https") && <Checkbox label="Raw message delivery (no JSON envelope)" checked={raw} onChange={setRaw} />}
+        <fieldset>
+          <legend>Subscription filter policy (optional)</legend>
+          <Checkbox label="Filter the messages this subscription receives" checked={filterOn} onChange={setFilterOn} hint="Without a policy, the subscriber receives every message published to the topic." />
+          {filterOn && <FilterPolicyFields policy={filter} onPolicy={setFilter} scope={filterScope} onScope={setFilterScope} error={tried ? filterError : undefined} />}
+        </fieldset>
         {(protocol.startsWith("email") || protocol.startsWith("http")) && <p className="muted">The endpoint must confirm the subscription before it receives messages; email confirmations land in the SES mailbox.</p>}
         <ErrorAlert error={error} />
       </form>
+    </Modal>
+  );
+}
+
+
+/** Why `text` cannot be a filter policy before it is sent (AWS checks the rest: operators, limits). */
+function filterPolicyProblem(text: string): string | undefined {
+  if (!text.trim()) return "Enter the filter policy as a JSON object.";
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return `Invalid JSON: ${(e as Error).message}`;
+  }
+  return v === null || typeof v !== "object" || Array.isArray(v) ? "The filter policy must be a JSON object." : undefined;
+}
+
+const FILTER_SCOPES = [
+  { value: "MessageAttributes", label: "Message attributes", hint: "The policy matches the message attributes." },
+  { value: "MessageBody", label: "Message body", hint: "The policy matches the properties of a JSON message body." },
+];
+
+/** The filter policy's JSON editor and its scope (message attributes or message body). */
+function FilterPolicyFields({ policy, onPolicy, scope, onScope, error }: { policy: string; onPolicy: (v: string) => void; scope: string; onScope: (v: string) => void; error?: string }) {
+  return (
+    <>
+      <fieldset style={{ border: 0, padding: 0, margin: "0 0 12px" }}>
+        <legend style={{ fontWeight: 700 }}>Filter policy scope</legend>
+        <div style={{ display: "flex", flexWrap: "wrap", gap: "4px 16px" }}>
+          {FILTER_SCOPES.map((s) => (
+            <label key={s.value} title={s.hint} style={{ display: "inline-flex", gap: 6, alignItems: "center" }}>
+              <input type="radio" name="filter-policy-scope" value={s.value} checked={scope === s.value} onChange={() => onScope(s.value)} />
+              {s.label}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <Field label="Filter policy (JSON)" error={error} hint={scope === "MessageBody" ? 'For example {"store": ["example_corp"], "price": [{"numeric": [">", 10]}]}' : 'For example {"event": ["order_placed"]}'}>
+        {(id, d) => <textarea id={id} className="code" rows={6} spellCheck={false} aria-describedby={d} aria-invalid={error ? true : undefined} value={policy} onChange={(e) => onPolicy(e.target.value)} />}
+      </Field>
+    </>
+  );
+}
+
+/** A subscription's filter policy and scope, read with GetSubscriptionAttributes and saved with SetSubscriptionAttributes. */
+function EditFilterPolicy({ arn, onClose }: { arn: string; onClose: () => void }) {
+  const current = useAsync(() => sns().send(new GetSubscriptionAttributesCommand({ SubscriptionArn: arn })).then((r) => r.Attributes ?? {}), [arn]);
+  const [policy, setPolicy] = useState<string>();
+  const [scope, setScope] = useState<string>();
+  const [tried, setTried] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const had = current.data?.FilterPolicy ?? "";
+  const text = policy ?? (had ? JSON.stringify(JSON.parse(had), null, 2) : "");
+  const scopeValue = scope ?? current.data?.FilterPolicyScope ?? "MessageAttributes";
+  // An empty editor removes the policy (SetSubscriptionAttributes with an empty FilterPolicy).
+  const problem = text.trim() === "" ? undefined : filterPolicyProblem(text);
+  return (
+    <Modal
+      title="Edit filter policy"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="edit-filter-policy" className="btn btn-primary" disabled={busy || !current.data}>
+            {busy ? "Saving…" : "Save changes"}
+          </button>
+        </>
+      }
+    >
+      {current.error ? (
+        <ErrorAlert error={current.error} onRetry={current.reload} />
+      ) : !current.data ? (
+        <Spinner label="Loading the subscription" />
+      ) : (
+        <form
+          id="edit-filter-policy"
+          noValidate
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setTried(true);
+            if (problem) return;
+            setBusy(true);
+            setError(undefined);
+            try {
+              const set = (AttributeName: string, AttributeValue: string) => sns().send(new SetSubscriptionAttributesCommand({ SubscriptionArn: arn, AttributeName, AttributeValue }));
+              const hadScope = current.data?.FilterPolicyScope ?? "MessageAttributes";
+              if (text.trim() === "") {
+                if (had) await set("FilterPolicy", "");
+              } else {
+                if (scopeValue !== hadScope) {
+                  // AWS checks a new scope against the policy in force: remove the old policy first.
+                  if (had) await set("FilterPolicy", "");
+                  await set("FilterPolicyScope", scopeValue);
+                }
+                await set("FilterPolicy", text);
+              }
+              notify("Filter policy saved");
+              onClose();
+            } catch (err) {
+              setError(err);
+              setBusy(false);
+            }
+          }}
+        >
+          <KeyValue columns={1} items={[["Subscription", <span className="arn">{arn}</span>]]} />
+          <FilterPolicyFields policy={text} onPolicy={setPolicy} scope={scopeValue} onScope={setScope} error={tried ? problem : undefined} />
+          <p className="muted">Leave the policy empty to remove it: the subscriber then receives every message.</p>
+          <ErrorAlert error={error} />
+        </form>
+      )}
     </Modal>
   );
 }
