@@ -84,7 +84,8 @@ import { executorOf, enqueueEvent, setLambdaEndpoint, eicKey, eventInvokeConfigs
 import { mappings, type MappingRecord } from "./event-source-mappings.js";
 import { checkFailureDestination, checkStreamAccess, isDynamoStreamArn, startingCheckpoint, streamStates } from "./stream-mappings.js";
 import { compileFilters } from "./filter-criteria.js";
-import { ChunkQueue, invokeEvents, queueSink } from "./response-streaming.js";
+import { ChunkQueue, invokeEvents, logTail, queueSink } from "./response-streaming.js";
+import type { Executor, InvokeSpec } from "./environments.js";
 import { functionUrl, indexUrl, newUrlId, urlKey, urlTable, type UrlConfig } from "./function-urls.js";
 
 /** AWS's default account quotas. */
@@ -722,21 +723,8 @@ export const handlers: Partial<LambdaOperations> = {
       await enqueueEvent(ctx.storage.metadata, scopeOf(ref), { requestId: ctx.requestId, functionName: ref.name, ...(ref.qualifier !== undefined ? { qualifier: ref.qualifier } : {}), payload: payload.toString("base64"), attempts: 0, enqueuedMs: ctx.clock.nowMs() }, ctx.clock.nowMs(), ctx.endpoint);
       return { StatusCode: 202 };
     }
-    const executor = executorOf(ctx.storage.metadata);
-    if (!executor) throw new ServiceError(LambdaErrors.ServiceException, "Lambda's executor is not running.");
-    const result = await executor.invoke({
-      scope: scopeOf(ref),
-      config: target.config,
-      code: target.code,
-      version: target.version,
-      invokedArn: functionArn(ref, ref.name, ref.qualifier),
-      payload: payload.length ? payload : Buffer.from("{}"),
-      ...(input.ClientContext ? { clientContext: input.ClientContext } : {}),
-      ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
-      endpoint: ctx.endpoint,
-      requestId: ctx.requestId,
-    });
-    const tail = input.LogType === "Tail" ? Buffer.from(result.log, "utf8").subarray(-4096).toString("base64") : undefined;
+    const result = await runningExecutor(ctx).invoke(syncInvocation(ctx, ref, rec, target, payload, input.ClientContext));
+    const tail = input.LogType === "Tail" ? logTail(result.log) : undefined;
     return {
       StatusCode: 200,
       Payload: result.payload,
@@ -746,6 +734,36 @@ export const handlers: Partial<LambdaOperations> = {
     };
   },
 };
+
+/** The executor, which runs while the Lambda service does. */
+function runningExecutor(ctx: RequestContext): Executor {
+  const executor = executorOf(ctx.storage.metadata);
+  if (!executor) throw new ServiceError(LambdaErrors.ServiceException, "Lambda's executor is not running.");
+  return executor;
+}
+
+/** What the executor needs to run a synchronous invocation (Invoke, InvokeWithResponseStream). */
+function syncInvocation(
+  ctx: RequestContext,
+  ref: FunctionRef,
+  rec: FunctionRecord,
+  target: { config: FunctionConfiguration; code: CodeRef; version: string },
+  payload: Buffer,
+  clientContext: string | undefined,
+): InvokeSpec {
+  return {
+    scope: scopeOf(ref),
+    config: target.config,
+    code: target.code,
+    version: target.version,
+    invokedArn: functionArn(ref, ref.name, ref.qualifier),
+    payload: payload.length ? payload : Buffer.from("{}"),
+    ...(clientContext ? { clientContext } : {}),
+    ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
+    endpoint: ctx.endpoint,
+    requestId: ctx.requestId,
+  };
+}
 
 /** An invocation's payload within its limit and, when present, JSON. */
 function checkPayload(raw: Buffer | undefined, limit: number): Buffer {
@@ -779,24 +797,10 @@ Object.assign(handlers, {
     }
     const payload = checkPayload(input.Payload, SYNC_PAYLOAD);
     if (type === "DryRun") return { StatusCode: 204 };
-    const executor = executorOf(ctx.storage.metadata);
-    if (!executor) throw new ServiceError(LambdaErrors.ServiceException, "Lambda's executor is not running.");
     const queue = new ChunkQueue();
     let dispatched!: () => void;
     const onDispatch = new Promise<void>((r) => (dispatched = r));
-    const done = executor.invoke({
-      scope: scopeOf(ref),
-      config: target.config,
-      code: target.code,
-      version: target.version,
-      invokedArn: functionArn(ref, ref.name, ref.qualifier),
-      payload: payload.length ? payload : Buffer.from("{}"),
-      ...(input.ClientContext ? { clientContext: input.ClientContext } : {}),
-      ...(rec.reservedConcurrency !== undefined ? { reservedConcurrency: rec.reservedConcurrency } : {}),
-      endpoint: ctx.endpoint,
-      requestId: ctx.requestId,
-      stream: queueSink(queue, dispatched),
-    });
+    const done = runningExecutor(ctx).invoke({ ...syncInvocation(ctx, ref, rec, target, payload, input.ClientContext), stream: queueSink(queue, dispatched) });
     done.then(
       () => queue.end(),
       (e: unknown) => queue.fail(e),

@@ -79,8 +79,13 @@ export async function* invokeEvents(queue: ChunkQueue, done: Promise<InvokeResul
   const result = await done;
   const error = completionError(result);
   if (!result.streamed && !error && result.payload.length) yield { PayloadChunk: { Payload: result.payload } };
-  const logResult = tail ? Buffer.from(result.log, "utf8").subarray(-4096).toString("base64") : undefined;
+  const logResult = tail ? logTail(result.log) : undefined;
   yield { InvokeComplete: { ...(error ?? {}), ...(logResult !== undefined ? { LogResult: logResult } : {}) } };
+}
+
+/** LogType Tail's LogResult: the last 4 KB of the invocation's log, base64. */
+export function logTail(log: string): string {
+  return Buffer.from(log, "utf8").subarray(-4096).toString("base64");
 }
 
 /** A sink feeding a queue, telling when the invocation got its environment. */
