@@ -15,8 +15,7 @@
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { createHash, createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { cpuMs, post, signed } from "./bench-common.mjs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,46 +24,6 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ALARMS = Number(process.env.BENCH_ALARMS ?? 10_000);
-const REGION = "us-east-1";
-const KEY = "test";
-const SECRET = "test";
-
-const hmac = (k, s) => createHmac("sha256", k).update(s).digest();
-const sha256hex = (s) => createHash("sha256").update(s).digest("hex");
-const keys = new Map();
-function signingKey(date, service) {
-  const id = `${date}/${service}`;
-  let k = keys.get(id);
-  if (!k) keys.set(id, (k = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, date), REGION), service), "aws4_request")));
-  return k;
-}
-
-function signed(host, service, headers, body) {
-  const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
-  const date = amzDate.slice(0, 8);
-  const all = { host, "x-amz-date": amzDate, ...headers };
-  const names = Object.keys(all).map((h) => h.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const canonical = ["POST", "/", "", names.map((h) => `${h}:${lower[h]}\n`).join(""), names.join(";"), sha256hex(body)].join("\n");
-  const scope = `${date}/${REGION}/${service}/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256hex(canonical)}`;
-  const signature = createHmac("sha256", signingKey(date, service)).update(toSign).digest("hex");
-  all.authorization = `AWS4-HMAC-SHA256 Credential=${KEY}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
-  return all;
-}
-
-function post(url, agent, headers, body, path = "/") {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: "POST", path, headers: { ...headers, "content-length": Buffer.byteLength(body) }, agent }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 const cloudwatch = (url, agent, op, input) => {
   const body = JSON.stringify(input);
@@ -212,16 +171,6 @@ async function alarmPhase(url) {
     steadyPassMs: Math.round(second.ms),
     getCallerIdentityDuringSteadyPass: { n: second.during.length, p50: +pct(second.during, 50).toFixed(2), p99: +pct(second.during, 99).toFixed(2), max: +Math.max(...second.during).toFixed(2) },
   };
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 const dir = await mkdtemp(join(tmpdir(), "nimbus-bench-cw-"));

@@ -15,7 +15,7 @@
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { createHash, createHmac } from "node:crypto";
+import { post, signed } from "./bench-common.mjs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,48 +24,10 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 1_000_000);
-const REGION = "us-east-1";
-const KEY = "test";
-const SECRET = "test";
-
-const hmac = (k, s) => createHmac("sha256", k).update(s).digest();
-const sha256hex = (s) => createHash("sha256").update(s).digest("hex");
-let cachedKey;
-function signingKey(date) {
-  if (cachedKey?.date !== date) cachedKey = { date, key: hmac(hmac(hmac(hmac(`AWS4${SECRET}`, date), REGION), "logs"), "aws4_request") };
-  return cachedKey.key;
-}
-
-function signed(host, headers, body) {
-  const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
-  const date = amzDate.slice(0, 8);
-  const all = { host, "x-amz-date": amzDate, ...headers };
-  const names = Object.keys(all).map((h) => h.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const canonical = ["POST", "/", "", names.map((h) => `${h}:${lower[h]}\n`).join(""), names.join(";"), sha256hex(body)].join("\n");
-  const scope = `${date}/${REGION}/logs/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256hex(canonical)}`;
-  const signature = createHmac("sha256", signingKey(date)).update(toSign).digest("hex");
-  all.authorization = `AWS4-HMAC-SHA256 Credential=${KEY}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
-  return all;
-}
-
-function post(url, agent, headers, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: "POST", path: "/", headers: { ...headers, "content-length": Buffer.byteLength(body) }, agent }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 const logs = async (url, agent, op, input) => {
   const body = JSON.stringify(input);
-  const r = await post(url, agent, signed(url.host, { "content-type": "application/x-amz-json-1.1", "x-amz-target": `Logs_20140328.${op}` }, body), body);
+  const r = await post(url, agent, signed(url.host, "logs", { "content-type": "application/x-amz-json-1.1", "x-amz-target": `Logs_20140328.${op}` }, body), body);
   return r;
 };
 const must = async (url, agent, op, input) => {

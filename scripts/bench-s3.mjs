@@ -26,6 +26,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuMs } from "./bench-common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -137,13 +138,6 @@ function stop(child) {
     child.once("exit", r);
     child.kill("SIGTERM");
   });
-}
-
-/** CPU time (user + system, ms) the process has used so far: a figure a loaded machine distorts less than rates. */
-function cpuMs(pid) {
-  if (pid === undefined) return NaN;
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
 function rssMb(pid) {

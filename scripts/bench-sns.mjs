@@ -12,12 +12,11 @@
  * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent, request } from "node:http";
-import { createHash, createHmac } from "node:crypto";
+import { Agent } from "node:http";
+import { cpuMs, post, signed } from "./bench-common.mjs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SNSClient, CreateTopicCommand, SubscribeCommand, PublishCommand } from "@aws-sdk/client-sns";
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -43,16 +42,6 @@ function startNimbus(dataDir) {
   });
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 async function measure(pid, publish, seconds = SECONDS) {
   const deadline = Date.now() + seconds * 1000;
   const server0 = cpuMs(pid);
@@ -67,44 +56,6 @@ async function measure(pid, publish, seconds = SECONDS) {
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   const c = process.cpuUsage(client0);
   return { count, secs, rate: count / secs, serverCpu: (cpuMs(pid) - server0) / count, clientCpu: (c.user + c.system) / 1000 / count };
-}
-
-const hmac = (k, s) => createHmac("sha256", k).update(s).digest();
-const sha256hex = (s) => createHash("sha256").update(s).digest("hex");
-const keys = new Map();
-function signingKey(date, service) {
-  const id = `${date}/${service}`;
-  let k = keys.get(id);
-  if (!k) keys.set(id, (k = hmac(hmac(hmac(hmac("AWS4test", date), "us-east-1"), service), "aws4_request")));
-  return k;
-}
-
-/** SigV4 headers for a POST to "/" (root credentials test/test). */
-function signed(host, service, headers, body) {
-  const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
-  const date = amzDate.slice(0, 8);
-  const all = { host, "x-amz-date": amzDate, ...headers };
-  const names = Object.keys(all).map((h) => h.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const canonical = ["POST", "/", "", names.map((h) => `${h}:${lower[h]}\n`).join(""), names.join(";"), sha256hex(body)].join("\n");
-  const scope = `${date}/us-east-1/${service}/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256hex(canonical)}`;
-  const signature = createHmac("sha256", signingKey(date, service)).update(toSign).digest("hex");
-  all.authorization = `AWS4-HMAC-SHA256 Credential=test/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
-  return all;
-}
-
-function post(url, agent, headers, body) {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: "POST", path: "/", headers: { ...headers, "content-length": Buffer.byteLength(body) }, agent }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
 }
 
 const dir = await mkdtemp(join(tmpdir(), "nimbus-bench-sns-"));
