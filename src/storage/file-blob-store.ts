@@ -43,7 +43,8 @@ const READ_BYTES = 1 << 20;
 /** A put starts a background fdatasync each time this many more bytes have been written. */
 const SYNC_EVERY_BYTES = 16 << 20;
 
-function toBuffer(chunk: unknown): Buffer {
+/** A blob source's chunk (or a whole source given as bytes or text) as a Buffer, without copying bytes. */
+export function toBuffer(chunk: unknown): Buffer {
   if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new TypeError("blob source produced a chunk that is neither bytes nor a string");

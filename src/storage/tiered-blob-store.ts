@@ -29,7 +29,7 @@ import { randomString } from "../core/random.js";
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { FileBlobStore, readChunks } from "./file-blob-store.js";
+import { FileBlobStore, readChunks, toBuffer } from "./file-blob-store.js";
 import type { Durability } from "./sqlite-metadata-store.js";
 import type { BlobInfo, BlobStore, PutOptions } from "./types.js";
 
@@ -57,12 +57,6 @@ function noSuchRow(id: string): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`no such blob: ${id}`);
   err.code = "ENOENT";
   return err;
-}
-
-function toBuffer(chunk: unknown): Buffer {
-  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError("blob source produced a chunk that is neither bytes nor a string");
 }
 
 export class TieredBlobStore implements BlobStore {
