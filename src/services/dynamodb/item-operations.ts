@@ -798,6 +798,18 @@ function cancelled(reasons: { Code: string; Message?: string; Item?: Item }[]): 
   );
 }
 
+/**
+ * Cancels a transaction some of whose items (`conflicting`, by position) another request is
+ * writing: reason TransactionConflict for those, None for the rest, each counted in the metric.
+ */
+function refuseConflicts(ctx: RequestContext, itemTables: TableRecord[], conflicting: boolean[]): void {
+  if (!conflicting.some(Boolean)) return;
+  conflicting.forEach((c, i) => {
+    if (c) recordTransactionConflict(ctx, itemTables[i]!);
+  });
+  throw cancelled(conflicting.map((c) => (c ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
+}
+
 async function prepareTransactAction(ctx: RequestContext, raw: Input): Promise<TransactAction> {
   const kinds = ["Put", "Update", "Delete", "ConditionCheck"].filter((k) => raw[k] !== undefined && raw[k] !== null);
   if (kinds.length !== 1) throw validationError("TransactItems can only contain one of Check, Put, Update or Delete");
@@ -869,12 +881,11 @@ const TransactWriteItems = async (ctx: RequestContext, input: Input) => {
   for (const a of actions) admit(ctx, a.table, "write");
   // Another TransactWriteItems still writing one of these items cancels this one (in-flight.ts).
   const keys = actions.map((a) => flightKey(ctx.scope, a.table, a.key));
-  if (keys.some((k) => (heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0)) {
-    keys.forEach((k, i) => {
-      if ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0) recordTransactionConflict(ctx, actions[i]!.table);
-    });
-    throw cancelled(keys.map((k) => ((heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0 ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
-  }
+  refuseConflicts(
+    ctx,
+    actions.map((a) => a.table),
+    keys.map((k) => (heldBy(ctx.storage.metadata, k)?.transaction ?? 0) > 0),
+  );
   const release = hold(ctx.storage.metadata, keys, "transaction");
   const results = await writeItems(ctx.storage.metadata, ctx.scope, now, async (w) => {
     const olds: (Item | undefined)[] = [];
@@ -950,14 +961,14 @@ const TransactGetItems = async (ctx: RequestContext, input: Input) => {
     gets.push({ table, key, ...(projection ? { projection } : {}) });
   }
   // An item some write is still writing cancels the read (in-flight.ts).
-  const busy = gets.map((g) => {
-    const h = heldBy(ctx.storage.metadata, flightKey(ctx.scope, g.table, g.key));
-    return h !== undefined && (h.transaction > 0 || h.write > 0);
-  });
-  busy.forEach((b, i) => {
-    if (b) recordTransactionConflict(ctx, gets[i]!.table);
-  });
-  if (busy.some(Boolean)) throw cancelled(busy.map((b) => (b ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" })));
+  refuseConflicts(
+    ctx,
+    gets.map((g) => g.table),
+    gets.map((g) => {
+      const h = heldBy(ctx.storage.metadata, flightKey(ctx.scope, g.table, g.key));
+      return h !== undefined && (h.transaction > 0 || h.write > 0);
+    }),
+  );
   // One transaction: every read sees the same committed state.
   const found = await ctx.storage.metadata.transaction(async (tx) => {
     const out: (Item | undefined)[] = [];
