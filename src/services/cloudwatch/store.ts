@@ -182,6 +182,9 @@ interface PendingMetric {
   lastPut: string;
 }
 
+/** One account and region (a scope's service is always CloudWatch here). */
+const scopeKey = (scope: Scope) => `${scope.account}\u0002${scope.region}`;
+
 /** A `log` row: one commit's buckets in one scope. */
 type LogRecord = Array<[key: string, bucket: BucketRecord]>;
 
@@ -249,7 +252,7 @@ class MetricWriter {
       if (this.stored.size + written.length > 100_000) this.stored.clear();
       for (const [k, ms] of written) this.stored.set(k, ms);
       if (logged.length > 0) {
-        for (const scope of logged) this.unfolded.set(`${scope.account}\u0002${scope.region}`, scope);
+        for (const scope of logged) this.markUnfolded(scope);
         this.foldTimer ??= setTimeout(() => {
           this.foldTimer = undefined;
           this.fold().catch(() => undefined); // retried by the next fold (store closing, say)
@@ -272,12 +275,16 @@ class MetricWriter {
     this.foldTimer = undefined;
   }
 
+  private markUnfolded(scope: Scope): void {
+    this.unfolded.set(scopeKey(scope), scope);
+  }
+
   /** Fold every committed log row into bucket segments; resolves once done. */
   async fold(): Promise<void> {
     // Log rows an earlier process left are looked for once, before the first fold.
     this.discovering ??= this.metadata.scopes("cloudwatch", "log").then(
       (scopes) => {
-        for (const scope of scopes) this.unfolded.set(`${scope.account}\u0002${scope.region}`, scope);
+        for (const scope of scopes) this.markUnfolded(scope);
       },
       (e: unknown) => {
         this.discovering = undefined; // looked for again by the next fold
@@ -329,7 +336,7 @@ class MetricWriter {
         }
       } catch (e) {
         // Left for the next fold: this scope and the ones not reached.
-        for (const s of scopes.slice(i)) this.unfolded.set(`${s.account}\u0002${s.region}`, s);
+        for (const s of scopes.slice(i)) this.markUnfolded(s);
         throw e;
       }
     }
@@ -361,7 +368,7 @@ class MetricWriter {
     // One log row per scope; the fold turns log rows into bucket segments, the sweep compacts those.
     const logs = new Map<string, { scope: Scope; entries: LogRecord }>();
     for (const [, b] of buckets) {
-      const sk = `${b.scope.account}\u0002${b.scope.region}`;
+      const sk = scopeKey(b.scope);
       let l = logs.get(sk);
       if (!l) logs.set(sk, (l = { scope: b.scope, entries: [] }));
       l.entries.push([b.key, b.bucket]);
