@@ -24,6 +24,7 @@ import { createHash, createHmac } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuMs } from "./bench-common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -156,8 +157,10 @@ async function createTables(t) {
 }
 
 /** Runs `op(i)` from CONCURRENCY workers for SECONDS; ops/s. */
-async function throughput(op) {
+async function throughput(op, pid) {
   const end = Date.now() + SECONDS * 1000;
+  const cpu0 = cpuMs(pid);
+  const own0 = process.cpuUsage();
   let done = 0;
   let next = 0;
   await Promise.all(
@@ -168,16 +171,18 @@ async function throughput(op) {
       }
     }),
   );
-  return done / SECONDS;
+  const own = process.cpuUsage(own0);
+  return { rate: done / SECONDS, cpu: (cpuMs(pid) - cpu0) / done, client: (own.user + own.system) / 1000 / done };
 }
 
 const KEYSPACE = 10_000;
 const payload = "x".repeat(1000);
 
-async function putGet(t) {
-  const put = await throughput((i) => t.call("PutItem", { TableName: "kvtable", Item: { id: { S: `k${i % KEYSPACE}` }, data: { S: payload } } }));
-  const get = await throughput((i) => t.call("GetItem", { TableName: "kvtable", Key: { id: { S: `k${(i * 7919) % KEYSPACE}` } } }));
-  return { put, get };
+/** PutItem then GetItem throughput; with each, the server's and this client's CPU per request (ms). */
+async function putGet(t, pid) {
+  const put = await throughput((i) => t.call("PutItem", { TableName: "kvtable", Item: { id: { S: `k${i % KEYSPACE}` }, data: { S: payload } } }), pid);
+  const get = await throughput((i) => t.call("GetItem", { TableName: "kvtable", Key: { id: { S: `k${(i * 7919) % KEYSPACE}` } } }), pid);
+  return { put: put.rate, get: get.rate, cpu: `server CPU per request: PutItem ${put.cpu.toFixed(3)} ms, GetItem ${get.cpu.toFixed(3)} ms; this client's: ${put.client.toFixed(3)} / ${get.client.toFixed(3)} ms` };
 }
 
 async function load(t, items) {
@@ -229,8 +234,8 @@ async function main() {
   try {
     const t = target(nimbus.url);
     await createTables(t);
-    const n = await putGet(t);
-    console.log(`nimbus   PutItem 1 KB x${CONCURRENCY}: ${fmt(n.put)} ops/s   GetItem: ${fmt(n.get)} ops/s`);
+    const n = await putGet(t, nimbus.child.pid);
+    console.log(`nimbus   PutItem 1 KB x${CONCURRENCY}: ${fmt(n.put)} ops/s   GetItem: ${fmt(n.get)} ops/s   (${n.cpu})`);
     const loaded = await load(t, ITEMS);
     console.log(`nimbus   loaded ${ITEMS.toLocaleString("en-US")} items in ${loaded.seconds.toFixed(1)} s (${fmt(ITEMS / loaded.seconds)} items/s, BatchWriteItem x${CONCURRENCY})`);
     const q = await queryLatency(t, loaded.partitions);
@@ -240,8 +245,8 @@ async function main() {
       dyn = await startDynalite();
       const d = target(dyn.url);
       await createTables(d);
-      const dr = await putGet(d);
-      console.log(`dynalite PutItem 1 KB x${CONCURRENCY}: ${fmt(dr.put)} ops/s   GetItem: ${fmt(dr.get)} ops/s`);
+      const dr = await putGet(d, dyn.child.pid);
+      console.log(`dynalite PutItem 1 KB x${CONCURRENCY}: ${fmt(dr.put)} ops/s   GetItem: ${fmt(dr.get)} ops/s   (${dr.cpu})`);
       const dl = await load(d, DYNALITE_ITEMS);
       console.log(`dynalite loaded ${DYNALITE_ITEMS.toLocaleString("en-US")} items in ${dl.seconds.toFixed(1)} s`);
       const dq = await queryLatency(d, dl.partitions);
