@@ -10,12 +10,15 @@
  *      request, concurrency 32). dynalite gets the same query on a smaller table
  *      (BENCH_DDB_DYNALITE_ITEMS, default 100,000) because loading a million items into it takes
  *      too long for one run.
+ *   4. the floor: a Node.js HTTP server that does nothing but read each request and answer
+ *      `{}`, driven by the same client; no server can go faster than this on the same machine
+ *      with this client, whatever it does per request.
  * Requests are SigV4-signed by a small signer here so the client is not the bottleneck.
  * Figures are printed, never asserted.
  *
  *   BENCH_SECONDS (default 10) per throughput phase, BENCH_CONCURRENCY (default 32),
  *   BENCH_DDB_ITEMS (default 1000000), BENCH_DDB_DYNALITE_ITEMS (default 100000),
- *   BENCH_SKIP_DYNALITE=1 to skip the comparison.
+ *   BENCH_SKIP_DYNALITE=1 to skip the comparison, BENCH_SKIP_FLOOR=1 to skip the floor.
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -125,6 +128,32 @@ async function startDynalite() {
   throw new Error("dynalite did not start");
 }
 
+/** A server that only reads each request and answers `{}` (the floor; see the header). */
+function startFloor() {
+  const source = `
+    const http = require("node:http");
+    const server = http.createServer((req, res) => {
+      req.on("data", () => {});
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": 2 });
+        res.end("{}");
+      });
+    });
+    server.keepAliveTimeout = 65000;
+    server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+  `;
+  const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve({ child, url: new URL(m[1]) });
+    });
+    child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
+  });
+}
+
 async function waitActive(t, name) {
   for (let i = 0; i < 100; i++) {
     const d = await t.call("DescribeTable", { TableName: name });
@@ -231,6 +260,7 @@ async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), "nimbus-bench-ddb-"));
   const nimbus = await startNimbus(dataDir);
   let dyn;
+  let floor;
   try {
     const t = target(nimbus.url);
     await createTables(t);
@@ -254,10 +284,17 @@ async function main() {
       console.log(
         `ratio (nimbus / dynalite): PutItem ${(n.put / dr.put).toFixed(2)}x, GetItem ${(n.get / dr.get).toFixed(2)}x, Query p50 ${(dq.p50 / q.p50).toFixed(2)}x faster (nimbus on a ${Math.round(ITEMS / DYNALITE_ITEMS)}x larger table)`,
       );
+      if (process.env.BENCH_SKIP_FLOOR !== "1") {
+        floor = await startFloor();
+        const f = await putGet(target(floor.url), floor.child.pid);
+        console.log(`floor    PutItem-shaped requests to a server that answers {} and does nothing else: ${fmt(f.put)}/s, GetItem-shaped: ${fmt(f.get)}/s (${f.cpu})`);
+        console.log(`         2x dynalite would be PutItem ${fmt(2 * dr.put)}/s, GetItem ${fmt(2 * dr.get)}/s: ${(2 * dr.put / f.put).toFixed(2)}x / ${(2 * dr.get / f.get).toFixed(2)}x the floor`);
+      }
     }
   } finally {
     nimbus.child.kill("SIGTERM");
     dyn?.child.kill("SIGTERM");
+    floor?.child.kill("SIGTERM");
     await rm(dataDir, { recursive: true, force: true });
   }
 }

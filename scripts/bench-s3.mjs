@@ -15,7 +15,8 @@
  *   BENCH_SECONDS (default 10) per small-object phase, BENCH_CONCURRENCY (default 32),
  *   BENCH_BIG_MB (default 1024) for the large object, BENCH_SKIP_S3RVER=1 to skip the comparison,
  *   BENCH_PARTS (default "small,big,list,s3rver"): which phases to run, comma-separated,
- *   BENCH_NODE_ARGS: extra node flags for the Nimbus process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ *   BENCH_NODE_ARGS: extra node flags for the Nimbus process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ *   BENCH_SERVER_STDOUT=1: pass the Nimbus process's standard output on (e.g. with "--trace-gc").
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -105,6 +106,7 @@ function startNimbus(dataDir) {
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
+      if (process.env.BENCH_SERVER_STDOUT === "1") process.stderr.write(d);
       out += d.toString();
       const m = /listening on (\S+)/.exec(out);
       if (m) resolve({ child, url: new URL(m[1]) });
