@@ -6,6 +6,9 @@
  *   2. one 1 GiB PUT and GET, streamed: MB/s (target >= 500) and the server's RSS growth (< 64 MB)
  *   3. ListObjectsV2: a page of 1,000 out of 100,000 keys (target < 20 ms)
  *   4. the same small-object test against s3rver (npm), started as its own process: the ratio
+ *   5. the floor: the small-object test against a Node.js HTTP server that only reads each PUT
+ *      and answers each GET with 4 KiB from memory, driven by the same client; no server can
+ *      go faster on the same machine with this client, whatever it does per request
  * Every object is encrypted at rest (SSE-S3, the default: AES-256-GCM in 64 KiB chunks; the ETag
  * MD5 of large bodies runs in a worker thread), so the figures include encryption.
  * Requests are SigV4-signed per request by a small signer here (the client must not be the
@@ -14,7 +17,7 @@
  *
  *   BENCH_SECONDS (default 10) per small-object phase, BENCH_CONCURRENCY (default 32),
  *   BENCH_BIG_MB (default 1024) for the large object, BENCH_SKIP_S3RVER=1 to skip the comparison,
- *   BENCH_PARTS (default "small,big,list,s3rver"): which phases to run, comma-separated,
+ *   BENCH_PARTS (default "small,big,list,s3rver,floor"): which phases to run, comma-separated,
  *   BENCH_NODE_ARGS: extra node flags for the Nimbus process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
  *   BENCH_SERVER_STDOUT=1: pass the Nimbus process's standard output on (e.g. with "--trace-gc").
  */
@@ -34,7 +37,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
 const REGION = "us-east-1";
-const PARTS = new Set((process.env.BENCH_PARTS ?? "small,big,list,s3rver").split(",").map((s) => s.trim()));
+const PARTS = new Set((process.env.BENCH_PARTS ?? "small,big,list,s3rver,floor").split(",").map((s) => s.trim()));
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +115,38 @@ function startNimbus(dataDir) {
       if (m) resolve({ child, url: new URL(m[1]) });
     });
     child.once("exit", (code) => reject(new Error(`nimbus exited with ${code}`)));
+  });
+}
+
+/** A server that only reads each PUT and answers each GET with 4 KiB (the floor; see the header). */
+function startFloor() {
+  const source = `
+    const http = require("node:http");
+    const body = Buffer.alloc(4096, 120);
+    const server = http.createServer((req, res) => {
+      req.on("data", () => {});
+      req.on("end", () => {
+        if (req.method === "GET") {
+          res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+          res.end(body);
+        } else {
+          res.writeHead(200, { "content-length": 0 });
+          res.end();
+        }
+      });
+    });
+    server.keepAliveTimeout = 65000;
+    server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+  `;
+  const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve({ child, url: new URL(m[1]) });
+    });
+    child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
   });
 }
 
@@ -368,6 +403,13 @@ async function main() {
       if (nimbus) console.log(
         `Nimbus / s3rver: PUT ${(nimbus.put / other.put).toFixed(1)}x, GET ${(nimbus.get / other.get).toFixed(1)}x (target >= 2x; s3rver does not fsync)`,
       );
+    }
+
+    if (PARTS.has("floor")) {
+      const f = await startFloor();
+      const floor = await smallObjects(target(f.url, "test", "test"), "bench", "floor (answers, does nothing)", f.child.pid);
+      await stop(f.child);
+      if (nimbus) console.log(`Nimbus / floor: PUT ${(nimbus.put / floor.put).toFixed(2)}, GET ${(nimbus.get / floor.get).toFixed(2)}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
