@@ -400,6 +400,8 @@ interface BoundMember {
   wireName: string;
   /** The wire name in lower case (request headers arrive lower-cased). */
   headerName: string;
+  /** Position in model order. */
+  index: number;
 }
 
 /**
@@ -410,13 +412,24 @@ const boundMemberCache = new WeakMap<Shape, BoundMember[]>();
 function boundMembers(model: ServiceModel, shape: Shape): BoundMember[] {
   let list = boundMemberCache.get(shape);
   if (!list) {
-    list = Object.entries(shape.members ?? {}).map(([name, ref]) => {
+    list = Object.entries(shape.members ?? {}).map(([name, ref], index) => {
       const wireName = ref.locationName ?? name;
-      return { name, ref, target: shapeOf(model, ref), wireName, headerName: wireName.toLowerCase() };
+      return { name, ref, target: shapeOf(model, ref), wireName, headerName: wireName.toLowerCase(), index };
     });
     boundMemberCache.set(shape, list);
   }
   return list;
+}
+
+/** The same members by name (serializing walks a value's few keys, not all of the shape's members). */
+const memberByNameCache = new WeakMap<Shape, Map<string, BoundMember>>();
+function membersByName(model: ServiceModel, shape: Shape): Map<string, BoundMember> {
+  let byName = memberByNameCache.get(shape);
+  if (!byName) {
+    byName = new Map(boundMembers(model, shape).map((m) => [m.name, m]));
+    memberByNameCache.set(shape, byName);
+  }
+  return byName;
 }
 
 export function parseRestBindings(
@@ -550,7 +563,14 @@ export function serializeRestBindings(
   const bodyValue: Record<string, unknown> = {};
   let status = defaultStatus;
 
-  for (const { name, ref, target, wireName } of boundMembers(model, shape)) {
+  // An output sets a handful of its shape's members (GetObject's has about fifty): walk the
+  // value's keys and put body members back in model order afterwards.
+  const byName = membersByName(model, shape);
+  let body: BoundMember[] | undefined;
+  for (const key of Object.keys(value)) {
+    const m = byName.get(key);
+    if (m === undefined) continue;
+    const { name, ref, target, wireName } = m;
     const v = value[name];
     if (v === undefined || v === null) continue;
     switch (ref.location) {
@@ -588,8 +608,12 @@ export function serializeRestBindings(
         // Only meaningful on requests.
         break;
       default:
-        setOwn(bodyValue, name, v);
+        (body ??= []).push(m);
     }
+  }
+  if (body) {
+    if (body.length > 1) body.sort((a, b) => a.index - b.index);
+    for (const m of body) setOwn(bodyValue, m.name, value[m.name]);
   }
   return shape.payload ? { status, headers, bodyValue, payloadMember: shape.payload } : { status, headers, bodyValue };
 }
