@@ -11,7 +11,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err) => {
-    process.stderr.write(`nimbus: ${err && err.stack ? err.stack : String(err)}\n`);
+    // A refusal the user can act on is said in one line; anything else with its stack.
+    const plain = err && err.code === "NIMBUS_DATA_DIR_IN_USE";
+    process.stderr.write(`nimbus: ${plain ? err.message : err && err.stack ? err.stack : String(err)}\n`);
     process.exit(1);
   },
 );

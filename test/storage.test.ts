@@ -10,7 +10,8 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { FileBlobStore } from "../src/storage/file-blob-store.js";
 import { TieredBlobStore } from "../src/storage/tiered-blob-store.js";
-import { openStorage } from "../src/storage/index.js";
+import { spawn } from "node:child_process";
+import { openStorage, DataDirInUseError } from "../src/storage/index.js";
 import { SCHEMA_VERSION, SqliteMetadataStore, type Durability } from "../src/storage/sqlite-metadata-store.js";
 import type { BlobStore, MetadataStore } from "../src/storage/types.js";
 import { describeBlobStore, describeMetadataStore, type BackendFixture } from "./storage.common.js";
@@ -395,6 +396,66 @@ describe("openStorage", () => {
       await again.close();
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a second open of the same data directory until the first is closed", async () => {
+    const dataDir = await tempDir();
+    try {
+      const first = await openStorage({ dataDir });
+      const refused = await openStorage({ dataDir }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(DataDirInUseError);
+      expect((refused as Error).message).toContain(`pid ${process.pid}`);
+      await first.close();
+      const second = await openStorage({ dataDir });
+      await second.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a data directory another Nimbus process holds, and takes it once that process is killed", async () => {
+    const dataDir = await tempDir();
+    const child = spawn(process.execPath, [join(process.cwd(), "bin", "nimbus.js"), "start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.includes("listening on")) resolve();
+        });
+        child.once("exit", (code) => reject(new Error(`nimbus exited with ${code}`)));
+      });
+      const refused = await openStorage({ dataDir }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(DataDirInUseError);
+      expect((refused as Error).message).toContain(`pid ${child.pid}`);
+
+      // A second server on the command line says why in one line and exits 1.
+      const second = spawn(process.execPath, [join(process.cwd(), "bin", "nimbus.js"), "start", "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      second.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((r) => second.once("exit", r));
+      expect(code).toBe(1);
+      expect(err).toMatch(/^nimbus: The data directory .* is in use by another Nimbus \(pid \d+/);
+      expect(err).not.toContain("    at ");
+
+      // kill -9 leaves no stale lock: the OS drops it with the process.
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      const storage = await openStorage({ dataDir });
+      await storage.close();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

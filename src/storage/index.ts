@@ -3,15 +3,19 @@
  * blobs up to 64 KiB in `<dataDir>/small-blobs.sqlite` and larger ones as files under
  * `<dataDir>/blobs/` (tiered-blob-store.ts). Callers get the backend-neutral interfaces only, so
  * another backend (PostgreSQL metadata, say) can be chosen here without touching any service.
+ * The directory is locked while the storage is open (data-dir-lock.ts): a second Nimbus on the
+ * same directory is refused with DataDirInUseError.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { lockDataDir } from "./data-dir-lock.js";
 import { TieredBlobStore } from "./tiered-blob-store.js";
 import { SqliteMetadataStore, type Durability } from "./sqlite-metadata-store.js";
 import type { BlobStore, MetadataStore } from "./types.js";
 
 export type * from "./types.js";
 export type { Durability } from "./sqlite-metadata-store.js";
+export { DataDirInUseError } from "./data-dir-lock.js";
 
 export interface StorageOptions {
   dataDir: string;
@@ -35,15 +39,30 @@ export interface Storage {
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const { dataDir, durability = "full" } = options;
   await mkdir(dataDir, { recursive: true });
-  const blobs = await TieredBlobStore.open(join(dataDir, "blobs"), { durability, sqlitePath: join(dataDir, "small-blobs.sqlite") });
-  const metadata = new SqliteMetadataStore(join(dataDir, "metadata.sqlite"), { durability });
+  const lock = lockDataDir(dataDir);
+  let blobs: TieredBlobStore | undefined;
+  let metadata: SqliteMetadataStore;
+  try {
+    blobs = await TieredBlobStore.open(join(dataDir, "blobs"), { durability, sqlitePath: join(dataDir, "small-blobs.sqlite") });
+    metadata = new SqliteMetadataStore(join(dataDir, "metadata.sqlite"), { durability });
+  } catch (err) {
+    await blobs?.close().catch(() => undefined);
+    lock.release();
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   return {
     metadata,
     blobs,
     dataDir,
     close() {
-      closing ??= Promise.all([metadata.close(), blobs.close()]).then(() => undefined);
+      closing ??= Promise.all([metadata.close(), blobs.close()]).then(
+        () => lock.release(),
+        (err: unknown) => {
+          lock.release();
+          throw err;
+        },
+      );
       return closing;
     },
   };
