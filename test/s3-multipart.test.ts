@@ -320,8 +320,10 @@ describe("SDK v3", () => {
     const ok = await complete([{ PartNumber: 2, ETag: r2.ETag }]);
     expect(ok.ETag).toBe(multipartEtag([small]));
     expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: B, Key: key })))).equals(small)).toBe(true);
-    // Completed: the upload is gone.
-    expect((await failure(complete([{ PartNumber: 2, ETag: r2.ETag }]))).name).toBe("NoSuchUpload");
+    // Completed: the upload is gone (a retried completion gets the same answer: see below).
+    expect((await complete([{ PartNumber: 2, ETag: r2.ETag }])).ETag).toBe(ok.ETag);
+    expect((await failure(part(key, id, 3, small))).name).toBe("NoSuchUpload");
+    expect((await failure(s3.send(new ListPartsCommand({ Bucket: B, Key: key, UploadId: id })))).name).toBe("NoSuchUpload");
 
     const id2 = await create(key);
     await part(key, id2, 1, small);
@@ -334,6 +336,55 @@ describe("SDK v3", () => {
     expect((await failure(complete([{ PartNumber: 1, ETag: r1.ETag }], "not-an-upload"))).name).toBe("NoSuchUpload");
     // The key's object is untouched by the aborted upload.
     expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: B, Key: key })))).equals(small)).toBe(true);
+  });
+
+  it("a retried completion gets the first one's answer for an hour, also when both ran at once", async () => {
+    const own = await startTestNimbus();
+    try {
+      const c = s3Client(own);
+      await c.send(new CreateBucketCommand({ Bucket: "retried" }));
+      await c.send(new PutBucketVersioningCommand({ Bucket: "retried", VersioningConfiguration: { Status: "Enabled" } }));
+      const data = randomBytes(6 * MiB);
+      const upload = async (key: string) => {
+        const id = (await c.send(new CreateMultipartUploadCommand({ Bucket: "retried", Key: key }))).UploadId!;
+        const p1 = await c.send(new UploadPartCommand({ Bucket: "retried", Key: key, UploadId: id, PartNumber: 1, Body: data.subarray(0, 5 * MiB) }));
+        const p2 = await c.send(new UploadPartCommand({ Bucket: "retried", Key: key, UploadId: id, PartNumber: 2, Body: data.subarray(5 * MiB) }));
+        const parts = [
+          { PartNumber: 1, ETag: p1.ETag },
+          { PartNumber: 2, ETag: p2.ETag },
+        ];
+        return { id, complete: (k = key) => c.send(new CompleteMultipartUploadCommand({ Bucket: "retried", Key: k, UploadId: id, MultipartUpload: { Parts: parts } })) };
+      };
+
+      // One after the other: the same ETag, checksum and version id, and still one version.
+      const a = await upload("a.bin");
+      const first = await a.complete();
+      const again = await a.complete();
+      expect(again.ETag).toBe(first.ETag);
+      expect(again.VersionId).toBe(first.VersionId);
+      expect(again.ChecksumCRC64NVME).toBe(first.ChecksumCRC64NVME);
+      expect(again.Location).toBe(first.Location);
+      const versions = await c.send(new ListObjectVersionsCommand({ Bucket: "retried", Prefix: "a.bin" }));
+      expect(versions.Versions?.map((v) => v.VersionId)).toEqual([first.VersionId]);
+      // Only for that key; aborting a completed upload is still NoSuchUpload.
+      expect((await failure(a.complete("other.bin"))).name).toBe("NoSuchUpload");
+      expect((await failure(c.send(new AbortMultipartUploadCommand({ Bucket: "retried", Key: "a.bin", UploadId: a.id })))).name).toBe("NoSuchUpload");
+
+      // Both at once (a client retrying while the first copy runs): both succeed alike.
+      const b = await upload("b.bin");
+      const [x, y] = await Promise.all([b.complete(), b.complete()]);
+      expect(y.ETag).toBe(x.ETag);
+      expect(y.VersionId).toBe(x.VersionId);
+      const bv = await c.send(new ListObjectVersionsCommand({ Bucket: "retried", Prefix: "b.bin" }));
+      expect(bv.Versions?.length).toBe(1);
+      expect((await bodyOf(await c.send(new GetObjectCommand({ Bucket: "retried", Key: "b.bin" })))).equals(data)).toBe(true);
+
+      // An hour later the upload id is unknown again.
+      own.clock.advance(3601);
+      expect((await failure(a.complete())).name).toBe("NoSuchUpload");
+    } finally {
+      await own.stop();
+    }
   });
 
   it("completing on a versioned bucket adds a version", async () => {

@@ -3,6 +3,9 @@
  *
  *   uploads:<bucket>  esc(key) "\0\0" uploadId -> the upload (what CreateMultipartUpload declared)
  *   parts:<bucket>    uploadId "/" 5-digit part number -> one uploaded part (its blob and digests)
+ *   completed-uploads:<bucket>  uploadId -> what CompleteMultipartUpload answered, kept for an
+ *                     hour so that a retried completion gets the same answer (oldest uploads first:
+ *                     each completion prunes a few expired rows from the front)
  *
  * Upload ids start with the creation time in fixed-width hex, so a key's uploads list oldest
  * first (as S3 lists them), and `esc` (objects-store.ts) keeps every key's uploads contiguous and
@@ -61,9 +64,18 @@ export interface PartRecord {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
 }
 
+/** A completed upload's answer (CompleteMultipartUpload's output without Location). */
+export interface CompletedRecord {
+  key: string;
+  /** ISO time. */
+  completedAt: string;
+  output: Record<string, string>;
+}
+
 export interface UploadTables {
   uploads: Table<UploadRecord>;
   parts: Table<PartRecord>;
+  completed: Table<CompletedRecord>;
 }
 
 const SEPARATOR = "\u0000\u0000";
@@ -73,6 +85,7 @@ export function uploadTables(source: { table<V>(scope: Scope, name: string): Tab
   return {
     uploads: source.table<UploadRecord>(scope, `uploads:${bucket.name}`),
     parts: source.table<PartRecord>(scope, `parts:${bucket.name}`),
+    completed: source.table<CompletedRecord>(scope, `completed-uploads:${bucket.name}`),
   };
 }
 

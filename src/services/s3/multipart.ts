@@ -18,9 +18,13 @@
  * Storing the part list instead would make completion instant, at the price of multi-blob reads in
  * every read path and of combining part CRCs for the full-object checksum.
  *
+ * A retried CompleteMultipartUpload (an SDK retries when its connection drops during a long
+ * completion) gets the first completion's answer again for an hour after it (`completed-uploads`,
+ * multipart-store.ts), including when the retry ran alongside the first and lost the commit.
+ *
  * ## Gaps
- * - Completing is not idempotent: a retried CompleteMultipartUpload after success gets NoSuchUpload
- *   (S3 answers 200 again for a while).
+ * - A retried completion is answered from the first one's record without comparing part lists;
+ *   after an hour the upload id gets NoSuchUpload (how long S3 honours retries is not documented).
  * - Completion copies the bytes synchronously and sends nothing meanwhile (S3 sends whitespace to
  *   keep the connection alive); very large objects may hit a client's read timeout.
  * - Uploads in progress do not keep a bucket from being deleted and are not cleaned up with it
@@ -89,6 +93,7 @@ import {
   uploadTables,
   type PartRecord,
   type UploadRecord,
+  type UploadTables,
 } from "./multipart-store.js";
 import { STORAGE_CLASSES, bucketFor, objectHandlers, openBlob as openVersion, parseCopySource, parseTaggingHeader } from "./provider-objects.js";
 import { s3UrlEncode } from "./listing.js";
@@ -151,6 +156,42 @@ function invalidPart(partNumber: number, etag?: string): ServiceError {
     "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
     { PartNumber: partNumber, ...(etag !== undefined ? { ETag: etag } : {}) },
   );
+}
+
+/** How long a completed upload's answer is kept for retried completions. */
+export const COMPLETED_RETRY_MS = 60 * 60 * 1000;
+
+function objectLocation(ctx: RequestContext, bucket: BucketRecord, key: string): string {
+  return `${ctx.endpoint}/${bucket.name}/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/** CompleteMultipartUpload's output, Location aside (it depends on the endpoint asked). */
+function completeOutput(bucket: BucketRecord, key: string, rec: ObjectVersion, checksum: StoredChecksum, up: UploadRecord, mode: string): Record<string, string> {
+  return withDefined({
+    Bucket: bucket.name,
+    Key: key,
+    ETag: rec.etag!,
+    ...checksumOut(checksum),
+    ChecksumType: checksum.type,
+    ...(rec.sse ? sseOutput(rec.sse) : { ServerSideEncryption: rec.serverSideEncryption, SSEKMSKeyId: up.sseKmsKeyId }),
+    VersionId: mode !== "unversioned" ? rec.versionId : undefined,
+  }) as Record<string, string>;
+}
+
+/** The answer a completed upload of `key` gave, while a retry may still get it; else undefined. */
+async function completedAnswer(ctx: RequestContext, bucket: BucketRecord, key: string, uploadId: string): Promise<Record<string, string> | undefined> {
+  if (!isWellFormedUploadId(uploadId)) return undefined;
+  const done = await uploadTables(ctx.storage.metadata, bucket).completed.get(uploadId);
+  if (!done || done.key !== key) return undefined;
+  if (ctx.clock.now().getTime() - Date.parse(done.completedAt) > COMPLETED_RETRY_MS) return undefined;
+  return { Location: objectLocation(ctx, bucket, key), ...done.output };
+}
+
+/** Drops a few expired answers from the front of the table (upload ids start with their creation time). */
+async function pruneCompleted(ut: UploadTables, now: Date): Promise<void> {
+  for (const e of await ut.completed.list({ limit: 8 })) {
+    if (now.getTime() - Date.parse(e.value.completedAt) > COMPLETED_RETRY_MS) await ut.completed.delete(e.key);
+  }
 }
 
 async function findUpload(ctx: RequestContext, bucket: BucketRecord, key: string, uploadId: string): Promise<UploadRecord> {
@@ -726,7 +767,14 @@ export const multipartHandlers: Partial<Ops> = {
       }
       prev = p.PartNumber;
     }
-    const up = await findUpload(ctx, bucket, key, input.UploadId);
+    let up: UploadRecord;
+    try {
+      up = await findUpload(ctx, bucket, key, input.UploadId);
+    } catch (e) {
+      const again = await completedAnswer(ctx, bucket, key, input.UploadId);
+      if (again) return again;
+      throw e;
+    }
     const stored = new Map(
       (await uploadTables(ctx.storage.metadata, bucket).parts.list({ prefix: partPrefix(up.uploadId) })).map((e) => [partNumberOfRow(e.key), e.value]),
     );
@@ -849,10 +897,18 @@ export const multipartHandlers: Partial<Ops> = {
         const obsolete = await installVersion(t, key, rec, cur, mode);
         await ut.uploads.delete(row);
         await ut.parts.clear({ prefix: partPrefix(up.uploadId) });
+        const completedAt = ctx.clock.now();
+        await pruneCompleted(ut, completedAt);
+        await ut.completed.put(up.uploadId, { key, completedAt: completedAt.toISOString(), output: completeOutput(bucket, key, rec, checksum, up, mode) });
         return { value: { versionId: rec.versionId, mode }, obsoleteBlobs: [...obsolete, ...now.map((e) => e.value.blob)] };
       });
     } catch (e) {
       store.deleteBlobs([info.id]);
+      // A completion of the same upload that ran alongside this one committed first.
+      if (isServiceError(e) && e.code === "NoSuchUpload") {
+        const again = await completedAnswer(ctx, bucket, key, up.uploadId);
+        if (again) return again;
+      }
       throw e;
     }
     await extrasCommitted(ctx, bucket, key, result.versionId, { pending: !!up.extras?.replication });
@@ -864,16 +920,7 @@ export const multipartHandlers: Partial<Ops> = {
       etag: rec.etag,
       ...(result.mode !== "unversioned" ? { versionId: result.versionId } : {}),
     });
-    return withDefined({
-      Location: `${ctx.endpoint}/${bucket.name}/${key.split("/").map(encodeURIComponent).join("/")}`,
-      Bucket: bucket.name,
-      Key: key,
-      ETag: rec.etag,
-      ...checksumOut(checksum),
-      ChecksumType: checksum.type,
-      ...(rec.sse ? sseOutput(rec.sse) : { ServerSideEncryption: rec.serverSideEncryption, SSEKMSKeyId: up.sseKmsKeyId }),
-      VersionId: result.mode !== "unversioned" ? result.versionId : undefined,
-    });
+    return { Location: objectLocation(ctx, bucket, key), ...completeOutput(bucket, key, rec, checksum, up, result.mode) };
   },
 
   // Parts of completed multipart objects; everything else is provider-objects.ts's.
