@@ -338,7 +338,7 @@ describe("SDK v3", () => {
     expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: B, Key: key })))).equals(small)).toBe(true);
   });
 
-  it("a retried completion gets the first one's answer for an hour, also when both ran at once", async () => {
+  it("a retried completion gets the first one's answer for an hour, also when it arrives while the first still runs", async () => {
     const own = await startTestNimbus();
     try {
       const c = s3Client(own);

@@ -20,7 +20,8 @@
  *
  * A retried CompleteMultipartUpload (an SDK retries when its connection drops during a long
  * completion) gets the first completion's answer again for an hour after it (`completed-uploads`,
- * multipart-store.ts), including when the retry ran alongside the first and lost the commit.
+ * multipart-store.ts); a retry that arrives while the first still copies waits for it rather than
+ * copying the parts again.
  *
  * ## Gaps
  * - A retried completion is answered from the first one's record without comparing part lists;
@@ -192,6 +193,186 @@ async function pruneCompleted(ut: UploadTables, now: Date): Promise<void> {
   for (const e of await ut.completed.list({ limit: 8 })) {
     if (now.getTime() - Date.parse(e.value.completedAt) > COMPLETED_RETRY_MS) await ut.completed.delete(e.key);
   }
+}
+
+/** Completions running now, by bucket and upload id (see CompleteMultipartUpload). */
+const completing = new Map<string, Promise<unknown>>();
+
+type CompleteInput = Parameters<S3Operations["CompleteMultipartUpload"]>[1];
+
+async function completeUpload(ctx: RequestContext, input: CompleteInput, bucket: BucketRecord): Promise<Record<string, unknown>> {
+  const key = input.Key;
+  checkKey(key);
+  const listed = input.MultipartUpload?.Parts ?? [];
+  if (listed.length === 0) throw new ServiceError(S3ObjectErrors.MalformedXML);
+  if (input.IfNoneMatch !== undefined && input.IfNoneMatch.trim() !== "*") {
+    throw new ServiceError(S3ObjectErrors.NotImplemented, undefined, { Header: "If-None-Match" });
+  }
+  let prev = 0;
+  for (const p of listed) {
+    if (p.PartNumber === undefined || p.ETag === undefined) throw new ServiceError(S3ObjectErrors.MalformedXML);
+    checkPartNumber(p.PartNumber);
+    if (p.PartNumber <= prev) {
+      throw new ServiceError({ code: "InvalidPartOrder", status: 400 }, "The list of parts was not in ascending order. Parts must be ordered by part number.", {
+        UploadId: input.UploadId,
+      });
+    }
+    prev = p.PartNumber;
+  }
+  let up: UploadRecord;
+  try {
+    up = await findUpload(ctx, bucket, key, input.UploadId);
+  } catch (e) {
+    const again = await completedAnswer(ctx, bucket, key, input.UploadId);
+    if (again) return again;
+    throw e;
+  }
+  const stored = new Map(
+    (await uploadTables(ctx.storage.metadata, bucket).parts.list({ prefix: partPrefix(up.uploadId) })).map((e) => [partNumberOfRow(e.key), e.value]),
+  );
+  const parts: PartRecord[] = [];
+  for (const [i, p] of listed.entries()) {
+    const s = stored.get(p.PartNumber!);
+    if (!s || normalizeEtag(p.ETag!) !== s.md5) throw invalidPart(p.PartNumber!, p.ETag);
+    if (s.checksum) {
+      const sent = (p as Partial<Record<`Checksum${ChecksumAlgorithm}`, string>>)[checksumMember(s.checksum.algorithm)];
+      if (sent !== undefined && sent !== s.checksum.value) throw invalidPart(p.PartNumber!, p.ETag);
+    }
+    if (i < listed.length - 1 && s.size < MIN_PART_BYTES) {
+      throw new ServiceError({ code: "EntityTooSmall", status: 400 }, "Your proposed upload is smaller than the minimum allowed size", {
+        ProposedSize: s.size,
+        MinSizeAllowed: MIN_PART_BYTES,
+        PartNumber: p.PartNumber,
+        ETag: s.md5,
+      });
+    }
+    parts.push(s);
+  }
+  const total = parts.reduce((n, p) => n + p.size, 0);
+  if (total > MAX_OBJECT_BYTES) {
+    throw new ServiceError(S3ObjectErrors.EntityTooLarge, undefined, { ProposedSize: total, MaxSizeAllowed: MAX_OBJECT_BYTES });
+  }
+  if (input.MpuObjectSize !== undefined && input.MpuObjectSize !== total) {
+    throw new ServiceError(
+      S3ObjectErrors.InvalidRequest,
+      `The provided 'x-amz-mp-object-size' header value "${input.MpuObjectSize}" does not match what was computed: "${total}"`,
+    );
+  }
+  const algorithm: ChecksumAlgorithm = up.checksumAlgorithm ?? "CRC64NVME";
+  const type = up.checksumType ?? "FULL_OBJECT";
+  if (type === "COMPOSITE" && parts.some((p) => p.checksum?.algorithm !== algorithm)) {
+    throw new ServiceError(S3ObjectErrors.InvalidRequest, `The upload was created using a ${algorithm.toLowerCase()} checksum. All parts must have a checksum.`);
+  }
+  // A full-object checksum sent with the request is compared once the bytes are copied.
+  const fullSpec: UploadChecksums = { algorithm, requested: true };
+  if (type === "FULL_OBJECT") {
+    const sent = checksumsOfInput(input)[algorithm];
+    if (sent !== undefined) {
+      const bytes = decodeChecksum(algorithm, sent);
+      if (!bytes) throw new ServiceError(S3ObjectErrors.InvalidRequest, `Value for x-amz-checksum-${algorithm.toLowerCase()} header is invalid.`);
+      fullSpec.expected = bytes;
+    }
+  }
+
+  if (input.IfNoneMatch !== undefined) {
+    // Fail fast, before the bytes are copied; checked again at commit.
+    const cur = await objectStore(ctx).tables(bucket).cur.get(key);
+    if (cur !== undefined && !cur.deleteMarker) throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: "If-None-Match" });
+  }
+  let copied: { info: BlobInfo; checksum: StoredChecksum; md5: string; size: number };
+  // Encrypted uploads: the parts are opened with the upload's data key and the object sealed
+  // with it again under a fresh nonce prefix (encryption.ts). Parts stored before encryption
+  // existed make a plain object, as before.
+  const dataKey = up.partKey !== undefined ? unwrapForUpload(ctx, up.partKey) : undefined;
+  const seal = dataKey && parts.every((p) => p.nonce !== undefined) ? { dataKey, nonce: newNoncePrefix() } : undefined;
+  try {
+    copied = await storeStream(ctx, concatenated(ctx, parts, dataKey), fullSpec, { maxSize: MAX_OBJECT_BYTES, expectedSize: total }, seal);
+  } catch (e) {
+    // A part blob deleted under us: the upload was aborted (or completed) meanwhile.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload(up.uploadId);
+    throw e;
+  }
+  const { info, checksum: full } = copied;
+  let checksum: StoredChecksum = full;
+  if (type === "COMPOSITE") {
+    const h = createChecksum(algorithm);
+    for (const p of parts) h.update(Buffer.from(p.checksum!.value, "base64"));
+    checksum = { algorithm, value: `${(await h.digest()).toString("base64")}-${parts.length}`, type: "COMPOSITE" };
+  }
+  const md5s = createHash("md5");
+  for (const p of parts) md5s.update(Buffer.from(p.md5, "hex"));
+  const rec: ObjectVersion = withDefined({
+    versionId: "",
+    sortId: "",
+    lastModified: ctx.clock.now().toISOString(),
+    owner: ctx.principal.account ?? bucket.account,
+    blob: info.id,
+    size: copied.size,
+    etag: `"${md5s.digest("hex")}-${parts.length}"`,
+    ...(seal ? { sse: up.sse, nonce: seal.nonce } : { sha256: info.sha256 }),
+    contentType: up.contentType ?? "binary/octet-stream",
+    contentEncoding: up.contentEncoding,
+    contentDisposition: up.contentDisposition,
+    contentLanguage: up.contentLanguage,
+    cacheControl: up.cacheControl,
+    expires: up.expires,
+    websiteRedirectLocation: up.websiteRedirectLocation,
+    metadata: up.metadata,
+    storageClass: up.storageClass,
+    tags: up.tags,
+    checksum,
+    serverSideEncryption: up.serverSideEncryption,
+    parts: parts.map((p) => (p.checksum && p.checksum.algorithm === algorithm ? { size: p.size, checksum: p.checksum.value } : { size: p.size })),
+  });
+  Object.assign(rec, up.extras ?? {});
+  const store = objectStore(ctx);
+  let result: { versionId: string; mode: string };
+  try {
+    result = await store.mutate(async (tx) => {
+      const ut = uploadTables(tx, bucket);
+      const row = uploadRow(key, up.uploadId);
+      if (!(await ut.uploads.get(row))) throw noSuchUpload(up.uploadId);
+      const now = await ut.parts.list({ prefix: partPrefix(up.uploadId) });
+      const byNumber = new Map(now.map((e) => [partNumberOfRow(e.key), e.value]));
+      for (const [i, p] of listed.entries()) {
+        // A part uploaded again while the bytes were being copied: the copy is stale.
+        if (byNumber.get(p.PartNumber!)?.blob !== parts[i]!.blob) throw invalidPart(p.PartNumber!, p.ETag);
+      }
+      const t = tablesOf(tx, bucket);
+      const [v, cur] = await Promise.all([readVersioning(tx, bucket), t.cur.get(key)]);
+      if (input.IfNoneMatch !== undefined && cur !== undefined && !cur.deleteMarker) {
+        throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: "If-None-Match" });
+      }
+      const mode = v?.status ?? "unversioned";
+      rec.sortId = newSortId(cur?.sortId);
+      rec.versionId = mode === "Enabled" ? rec.sortId : "null";
+      const obsolete = await installVersion(t, key, rec, cur, mode);
+      await ut.uploads.delete(row);
+      await ut.parts.clear({ prefix: partPrefix(up.uploadId) });
+      const completedAt = ctx.clock.now();
+      await pruneCompleted(ut, completedAt);
+      await ut.completed.put(up.uploadId, { key, completedAt: completedAt.toISOString(), output: completeOutput(bucket, key, rec, checksum, up, mode) });
+      return { value: { versionId: rec.versionId, mode }, obsoleteBlobs: [...obsolete, ...now.map((e) => e.value.blob)] };
+    });
+  } catch (e) {
+    store.deleteBlobs([info.id]);
+    // A completion of the same upload that ran alongside this one committed first.
+    if (isServiceError(e) && e.code === "NoSuchUpload") {
+      const again = await completedAnswer(ctx, bucket, key, up.uploadId);
+      if (again) return again;
+    }
+    throw e;
+  }
+  await extrasCommitted(ctx, bucket, key, result.versionId, { pending: !!up.extras?.replication });
+  // Event notification (events.ts): delivered after the response, never fails the request.
+  emitS3Event(ctx, bucket, {
+    eventName: "ObjectCreated:CompleteMultipartUpload",
+    key,
+    size: rec.size!,
+    etag: rec.etag,
+    ...(result.mode !== "unversioned" ? { versionId: result.versionId } : {}),
+  });
+  return { Location: objectLocation(ctx, bucket, key), ...completeOutput(bucket, key, rec, checksum, up, result.mode) };
 }
 
 async function findUpload(ctx: RequestContext, bucket: BucketRecord, key: string, uploadId: string): Promise<UploadRecord> {
@@ -749,178 +930,17 @@ export const multipartHandlers: Partial<Ops> = {
 
   async CompleteMultipartUpload(ctx, input) {
     const bucket = await bucketFor(ctx, input.Bucket);
-    const key = input.Key;
-    checkKey(key);
-    const listed = input.MultipartUpload?.Parts ?? [];
-    if (listed.length === 0) throw new ServiceError(S3ObjectErrors.MalformedXML);
-    if (input.IfNoneMatch !== undefined && input.IfNoneMatch.trim() !== "*") {
-      throw new ServiceError(S3ObjectErrors.NotImplemented, undefined, { Header: "If-None-Match" });
-    }
-    let prev = 0;
-    for (const p of listed) {
-      if (p.PartNumber === undefined || p.ETag === undefined) throw new ServiceError(S3ObjectErrors.MalformedXML);
-      checkPartNumber(p.PartNumber);
-      if (p.PartNumber <= prev) {
-        throw new ServiceError({ code: "InvalidPartOrder", status: 400 }, "The list of parts was not in ascending order. Parts must be ordered by part number.", {
-          UploadId: input.UploadId,
-        });
-      }
-      prev = p.PartNumber;
-    }
-    let up: UploadRecord;
+    // A retry that arrives while the first completion still copies waits for it (and then gets
+    // its answer) instead of copying the parts a second time.
+    const flight = `${bucket.account}\u0000${bucket.name}\u0000${input.UploadId}`;
+    for (let running = completing.get(flight); running; running = completing.get(flight)) await running.catch(() => undefined);
+    const done = completeUpload(ctx, input, bucket);
+    completing.set(flight, done);
     try {
-      up = await findUpload(ctx, bucket, key, input.UploadId);
-    } catch (e) {
-      const again = await completedAnswer(ctx, bucket, key, input.UploadId);
-      if (again) return again;
-      throw e;
+      return await done;
+    } finally {
+      if (completing.get(flight) === done) completing.delete(flight);
     }
-    const stored = new Map(
-      (await uploadTables(ctx.storage.metadata, bucket).parts.list({ prefix: partPrefix(up.uploadId) })).map((e) => [partNumberOfRow(e.key), e.value]),
-    );
-    const parts: PartRecord[] = [];
-    for (const [i, p] of listed.entries()) {
-      const s = stored.get(p.PartNumber!);
-      if (!s || normalizeEtag(p.ETag!) !== s.md5) throw invalidPart(p.PartNumber!, p.ETag);
-      if (s.checksum) {
-        const sent = (p as Partial<Record<`Checksum${ChecksumAlgorithm}`, string>>)[checksumMember(s.checksum.algorithm)];
-        if (sent !== undefined && sent !== s.checksum.value) throw invalidPart(p.PartNumber!, p.ETag);
-      }
-      if (i < listed.length - 1 && s.size < MIN_PART_BYTES) {
-        throw new ServiceError({ code: "EntityTooSmall", status: 400 }, "Your proposed upload is smaller than the minimum allowed size", {
-          ProposedSize: s.size,
-          MinSizeAllowed: MIN_PART_BYTES,
-          PartNumber: p.PartNumber,
-          ETag: s.md5,
-        });
-      }
-      parts.push(s);
-    }
-    const total = parts.reduce((n, p) => n + p.size, 0);
-    if (total > MAX_OBJECT_BYTES) {
-      throw new ServiceError(S3ObjectErrors.EntityTooLarge, undefined, { ProposedSize: total, MaxSizeAllowed: MAX_OBJECT_BYTES });
-    }
-    if (input.MpuObjectSize !== undefined && input.MpuObjectSize !== total) {
-      throw new ServiceError(
-        S3ObjectErrors.InvalidRequest,
-        `The provided 'x-amz-mp-object-size' header value "${input.MpuObjectSize}" does not match what was computed: "${total}"`,
-      );
-    }
-    const algorithm: ChecksumAlgorithm = up.checksumAlgorithm ?? "CRC64NVME";
-    const type = up.checksumType ?? "FULL_OBJECT";
-    if (type === "COMPOSITE" && parts.some((p) => p.checksum?.algorithm !== algorithm)) {
-      throw new ServiceError(S3ObjectErrors.InvalidRequest, `The upload was created using a ${algorithm.toLowerCase()} checksum. All parts must have a checksum.`);
-    }
-    // A full-object checksum sent with the request is compared once the bytes are copied.
-    const fullSpec: UploadChecksums = { algorithm, requested: true };
-    if (type === "FULL_OBJECT") {
-      const sent = checksumsOfInput(input)[algorithm];
-      if (sent !== undefined) {
-        const bytes = decodeChecksum(algorithm, sent);
-        if (!bytes) throw new ServiceError(S3ObjectErrors.InvalidRequest, `Value for x-amz-checksum-${algorithm.toLowerCase()} header is invalid.`);
-        fullSpec.expected = bytes;
-      }
-    }
-
-    if (input.IfNoneMatch !== undefined) {
-      // Fail fast, before the bytes are copied; checked again at commit.
-      const cur = await objectStore(ctx).tables(bucket).cur.get(key);
-      if (cur !== undefined && !cur.deleteMarker) throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: "If-None-Match" });
-    }
-    let copied: { info: BlobInfo; checksum: StoredChecksum; md5: string; size: number };
-    // Encrypted uploads: the parts are opened with the upload's data key and the object sealed
-    // with it again under a fresh nonce prefix (encryption.ts). Parts stored before encryption
-    // existed make a plain object, as before.
-    const dataKey = up.partKey !== undefined ? unwrapForUpload(ctx, up.partKey) : undefined;
-    const seal = dataKey && parts.every((p) => p.nonce !== undefined) ? { dataKey, nonce: newNoncePrefix() } : undefined;
-    try {
-      copied = await storeStream(ctx, concatenated(ctx, parts, dataKey), fullSpec, { maxSize: MAX_OBJECT_BYTES, expectedSize: total }, seal);
-    } catch (e) {
-      // A part blob deleted under us: the upload was aborted (or completed) meanwhile.
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload(up.uploadId);
-      throw e;
-    }
-    const { info, checksum: full } = copied;
-    let checksum: StoredChecksum = full;
-    if (type === "COMPOSITE") {
-      const h = createChecksum(algorithm);
-      for (const p of parts) h.update(Buffer.from(p.checksum!.value, "base64"));
-      checksum = { algorithm, value: `${(await h.digest()).toString("base64")}-${parts.length}`, type: "COMPOSITE" };
-    }
-    const md5s = createHash("md5");
-    for (const p of parts) md5s.update(Buffer.from(p.md5, "hex"));
-    const rec: ObjectVersion = withDefined({
-      versionId: "",
-      sortId: "",
-      lastModified: ctx.clock.now().toISOString(),
-      owner: ctx.principal.account ?? bucket.account,
-      blob: info.id,
-      size: copied.size,
-      etag: `"${md5s.digest("hex")}-${parts.length}"`,
-      ...(seal ? { sse: up.sse, nonce: seal.nonce } : { sha256: info.sha256 }),
-      contentType: up.contentType ?? "binary/octet-stream",
-      contentEncoding: up.contentEncoding,
-      contentDisposition: up.contentDisposition,
-      contentLanguage: up.contentLanguage,
-      cacheControl: up.cacheControl,
-      expires: up.expires,
-      websiteRedirectLocation: up.websiteRedirectLocation,
-      metadata: up.metadata,
-      storageClass: up.storageClass,
-      tags: up.tags,
-      checksum,
-      serverSideEncryption: up.serverSideEncryption,
-      parts: parts.map((p) => (p.checksum && p.checksum.algorithm === algorithm ? { size: p.size, checksum: p.checksum.value } : { size: p.size })),
-    });
-    Object.assign(rec, up.extras ?? {});
-    const store = objectStore(ctx);
-    let result: { versionId: string; mode: string };
-    try {
-      result = await store.mutate(async (tx) => {
-        const ut = uploadTables(tx, bucket);
-        const row = uploadRow(key, up.uploadId);
-        if (!(await ut.uploads.get(row))) throw noSuchUpload(up.uploadId);
-        const now = await ut.parts.list({ prefix: partPrefix(up.uploadId) });
-        const byNumber = new Map(now.map((e) => [partNumberOfRow(e.key), e.value]));
-        for (const [i, p] of listed.entries()) {
-          // A part uploaded again while the bytes were being copied: the copy is stale.
-          if (byNumber.get(p.PartNumber!)?.blob !== parts[i]!.blob) throw invalidPart(p.PartNumber!, p.ETag);
-        }
-        const t = tablesOf(tx, bucket);
-        const [v, cur] = await Promise.all([readVersioning(tx, bucket), t.cur.get(key)]);
-        if (input.IfNoneMatch !== undefined && cur !== undefined && !cur.deleteMarker) {
-          throw new ServiceError(S3ObjectErrors.PreconditionFailed, undefined, { Condition: "If-None-Match" });
-        }
-        const mode = v?.status ?? "unversioned";
-        rec.sortId = newSortId(cur?.sortId);
-        rec.versionId = mode === "Enabled" ? rec.sortId : "null";
-        const obsolete = await installVersion(t, key, rec, cur, mode);
-        await ut.uploads.delete(row);
-        await ut.parts.clear({ prefix: partPrefix(up.uploadId) });
-        const completedAt = ctx.clock.now();
-        await pruneCompleted(ut, completedAt);
-        await ut.completed.put(up.uploadId, { key, completedAt: completedAt.toISOString(), output: completeOutput(bucket, key, rec, checksum, up, mode) });
-        return { value: { versionId: rec.versionId, mode }, obsoleteBlobs: [...obsolete, ...now.map((e) => e.value.blob)] };
-      });
-    } catch (e) {
-      store.deleteBlobs([info.id]);
-      // A completion of the same upload that ran alongside this one committed first.
-      if (isServiceError(e) && e.code === "NoSuchUpload") {
-        const again = await completedAnswer(ctx, bucket, key, up.uploadId);
-        if (again) return again;
-      }
-      throw e;
-    }
-    await extrasCommitted(ctx, bucket, key, result.versionId, { pending: !!up.extras?.replication });
-    // Event notification (events.ts): delivered after the response, never fails the request.
-    emitS3Event(ctx, bucket, {
-      eventName: "ObjectCreated:CompleteMultipartUpload",
-      key,
-      size: rec.size!,
-      etag: rec.etag,
-      ...(result.mode !== "unversioned" ? { versionId: result.versionId } : {}),
-    });
-    return { Location: objectLocation(ctx, bucket, key), ...completeOutput(bucket, key, rec, checksum, up, result.mode) };
   },
 
   // Parts of completed multipart objects; everything else is provider-objects.ts's.
