@@ -13,6 +13,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
@@ -384,6 +385,77 @@ describe("SDK v3", () => {
       expect((await failure(a.complete())).name).toBe("NoSuchUpload");
     } finally {
       await own.stop();
+    }
+  });
+
+  it("a long completion or copy answers 200 at once, sends spaces, then the result or the error", async () => {
+    // Keep-alive from the first millisecond, a space every 5 ms: every completion takes this path.
+    const saved = [process.env.NIMBUS_S3_KEEPALIVE_AFTER_MS, process.env.NIMBUS_S3_KEEPALIVE_EVERY_MS];
+    process.env.NIMBUS_S3_KEEPALIVE_AFTER_MS = "0";
+    process.env.NIMBUS_S3_KEEPALIVE_EVERY_MS = "5";
+    const own = await startTestNimbus();
+    try {
+      const c = s3Client(own);
+      await c.send(new CreateBucketCommand({ Bucket: "slow" }));
+      const data = randomBytes(8 * MiB);
+      const whole = (key: string, extra: Record<string, unknown> = {}) =>
+        c.send(new CreateMultipartUploadCommand({ Bucket: "slow", Key: key, ChecksumAlgorithm: "CRC32", ChecksumType: "FULL_OBJECT", ...extra })).then(async (u) => {
+          const p1 = await c.send(new UploadPartCommand({ Bucket: "slow", Key: key, UploadId: u.UploadId, PartNumber: 1, Body: data.subarray(0, 5 * MiB), ChecksumAlgorithm: "CRC32" }));
+          const p2 = await c.send(new UploadPartCommand({ Bucket: "slow", Key: key, UploadId: u.UploadId, PartNumber: 2, Body: data.subarray(5 * MiB), ChecksumAlgorithm: "CRC32" }));
+          return { id: u.UploadId!, parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] };
+        });
+
+      // SDK v3: the result arrives in the 200's body.
+      const a = await whole("a.bin");
+      const done = await c.send(
+        new CompleteMultipartUploadCommand({ Bucket: "slow", Key: "a.bin", UploadId: a.id, ChecksumCRC32: crc32b64(data), ChecksumType: "FULL_OBJECT", MultipartUpload: { Parts: a.parts } }),
+      );
+      expect(done.ETag).toBe(multipartEtag([data.subarray(0, 5 * MiB), data.subarray(5 * MiB)]));
+      expect(done.ChecksumCRC32).toBe(crc32b64(data));
+      expect((await bodyOf(await c.send(new GetObjectCommand({ Bucket: "slow", Key: "a.bin" })))).equals(data)).toBe(true);
+
+      // On the wire: 200, the XML declaration first, spaces, then the document.
+      const b = await whole("b.bin");
+      const xml = `<CompleteMultipartUpload>${b.parts.map((p) => `<Part><PartNumber>${p.PartNumber}</PartNumber><ETag>${p.ETag}</ETag></Part>`).join("")}</CompleteMultipartUpload>`;
+      const raw = await rawS3(own, { method: "POST", path: "/slow/b.bin", query: { uploadId: b.id }, body: xml });
+      expect(raw.status).toBe(200);
+      const text = raw.body.toString("utf8");
+      expect(text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n *<CompleteMultipartUploadResult/);
+      expect(raw.headers["content-length"]).toBeUndefined();
+
+      // An error found after the copy (the whole-object checksum) comes as an error document in
+      // the 200, which the SDK turns into the error.
+      const d = await whole("d.bin");
+      const bad = await failure(
+        c.send(new CompleteMultipartUploadCommand({ Bucket: "slow", Key: "d.bin", UploadId: d.id, ChecksumCRC32: crc32b64(Buffer.from("other")), ChecksumType: "FULL_OBJECT", MultipartUpload: { Parts: d.parts } })),
+      );
+      expect(bad.name).toBe("BadDigest");
+      expect((await failure(c.send(new HeadObjectCommand({ Bucket: "slow", Key: "d.bin" })))).name).toBe("NotFound");
+      const e = await whole("e.bin");
+      const exml = `<CompleteMultipartUpload>${e.parts.map((p) => `<Part><PartNumber>${p.PartNumber}</PartNumber><ETag>${p.ETag}</ETag></Part>`).join("")}</CompleteMultipartUpload>`;
+      const rawBad = await rawS3(own, { method: "POST", path: "/slow/e.bin", query: { uploadId: e.id }, headers: { "x-amz-checksum-crc32": crc32b64(Buffer.from("other")), "x-amz-checksum-type": "FULL_OBJECT" }, body: exml });
+      expect(rawBad.status).toBe(200);
+      expect(rawBad.body.toString("utf8")).toMatch(/^<\?xml[^>]*\?>\n *<Error><Code>BadDigest<\/Code>/);
+
+      // CopyObject takes the same path.
+      const copied = await c.send(new CopyObjectCommand({ Bucket: "slow", Key: "copy.bin", CopySource: "slow/a.bin" }));
+      expect(copied.CopyObjectResult?.ETag).toBeTruthy();
+      expect((await bodyOf(await c.send(new GetObjectCommand({ Bucket: "slow", Key: "copy.bin" })))).equals(data)).toBe(true);
+
+      // The AWS CLI (botocore) and boto3 read such answers too.
+      const file = join(dir, "slow-cli.bin");
+      const big = randomBytes(20 * MiB);
+      await writeFile(file, big);
+      const cp = await awsCli(own, ["s3", "cp", file, "s3://slow/cli.bin"]);
+      expect(cp.code, cp.stderr).toBe(0);
+      const back = await c.send(new GetObjectCommand({ Bucket: "slow", Key: "cli.bin" }));
+      expect((await bodyOf(back)).equals(big)).toBe(true);
+    } finally {
+      await own.stop();
+      for (const [i, name] of ["NIMBUS_S3_KEEPALIVE_AFTER_MS", "NIMBUS_S3_KEEPALIVE_EVERY_MS"].entries()) {
+        if (saved[i] === undefined) delete process.env[name];
+        else process.env[name] = saved[i];
+      }
     }
   });
 

@@ -206,7 +206,32 @@ export class Gateway {
           `${op.name} is not implemented in Nimbus for ${service.model().metadata.serviceId ?? service.name}.`,
         );
       }
-      const output = ((await handler(ctx, input)) ?? {}) as Record<string, unknown>;
+      const pending = Promise.resolve(handler(ctx, input));
+      const keepAlive = service.definition.keepAlive;
+      let output: Record<string, unknown>;
+      if (keepAlive?.operations.includes(op.name)) {
+        const early = await settledWithin(pending, keepAlive.afterMs());
+        if (!early.settled) {
+          // Long-running: commit to 200 now and keep the connection busy (ServiceDefinition.keepAlive).
+          const resolvedOp = op;
+          const final = pending
+            .then((out) => bodyText(codec.serializeOutput(model, resolvedOp, (out ?? {}) as Record<string, unknown>, { requestId, method: wire.method })))
+            .catch((err: unknown) => {
+              const wireError = toWireError(err, this.runtime);
+              errorCode = wireError.code;
+              errorMessage = wireError.message;
+              return bodyText(renderError(routed, opName, wireError, requestId, wire));
+            });
+          const response: WireResponse = { status: 200, headers: { "content-type": "application/xml" }, body: keepAliveBody(final, keepAlive.everyMs()) };
+          status = 200;
+          if (service.definition.decorateResponse) await this.decorate(routed, hookWire, response, requestId);
+          await send(res, response, wire.method, requestId, service.name);
+          return;
+        }
+        output = (early.value ?? {}) as Record<string, unknown>;
+      } else {
+        output = ((await pending) ?? {}) as Record<string, unknown>;
+      }
       const response = codec.serializeOutput(model, op, output, { requestId, method: wire.method });
       status = response.status;
       if (service.definition.decorateResponse) await this.decorate(routed, hookWire, response, requestId);
@@ -719,6 +744,53 @@ function httpDate(): string {
 }
 
 const dateCache = { second: -1, text: "" };
+
+/** `p`'s value if it settles within `ms`; its rejection if it fails within `ms`. */
+function settledWithin<T>(p: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ settled: false }), ms);
+    p.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ settled: true, value });
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+const XML_DECLARATION = /^\s*<\?xml[^>]*\?>\s*/;
+
+/** A response body as text without its XML declaration (the keep-alive body has sent one). */
+function bodyText(response: WireResponse): string {
+  const body = response.body;
+  const text = typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : "";
+  return text.replace(XML_DECLARATION, "");
+}
+
+/** The XML declaration at once, a space every `everyMs`, then `final`'s text. */
+function keepAliveBody(final: Promise<string>, everyMs: number): Readable {
+  let timer: NodeJS.Timeout | undefined;
+  const body = new Readable({
+    read() {},
+    destroy(err, callback) {
+      clearInterval(timer);
+      callback(err);
+    },
+  });
+  timer = setInterval(() => body.push(" "), everyMs);
+  body.push('<?xml version="1.0" encoding="UTF-8"?>\n');
+  void final.then((text) => {
+    clearInterval(timer);
+    if (body.destroyed) return;
+    body.push(text);
+    body.push(null);
+  });
+  return body;
+}
 
 function send(
   res: ServerResponse,

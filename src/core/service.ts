@@ -167,6 +167,15 @@ export interface ServiceDefinition {
    */
   website?: WebsiteHook;
   /**
+   * Operations that may answer "200 OK" before they finish, as S3 does for
+   * CompleteMultipartUpload, CopyObject and UploadPartCopy so that long ones do not hit a
+   * client's read timeout: when the handler has not settled after `afterMs()`, the gateway sends
+   * the success status and the XML declaration, then a space every `everyMs()`, and at the end
+   * the output's body — or the error's: clients of these operations look for an error document
+   * in a 200 answer. Output members bound to headers cannot follow once the status is sent.
+   */
+  keepAlive?: { operations: readonly string[]; afterMs(): number; everyMs(): number };
+  /**
    * Nimbus's own HTTP routes for this service, under `/_nimbus/<service>/` (e.g. SES's sent
    * mailbox). `path` is the rest after that prefix. Unsigned; mutating routes answer only
    * loopback clients.

@@ -41,6 +41,13 @@ const lifecycleRunners = new WeakMap<ServiceRuntime, LifecycleRunner>();
 const bucketArn = (input: Record<string, unknown>) => `arn:aws:s3:::${String(input.Bucket)}`;
 const onBucket = (action: string) => (_ctx: unknown, input: Record<string, unknown>) => ({ action, resources: [bucketArn(input)] });
 
+/** A non-negative number of milliseconds from the environment (`min` at least), else `fallback`. */
+function msFromEnv(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  const v = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
+  return Number.isFinite(v) && v >= 0 ? Math.max(v, min) : fallback;
+}
+
 export const s3 = defineService<S3Operations>({
   name: "s3",
   // multipartHandlers wraps GetObject / HeadObject / GetObjectAttributes for parts of multipart objects.
@@ -73,6 +80,14 @@ export const s3 = defineService<S3Operations>({
   formUpload: s3FormUpload,
   // Static website endpoints: <bucket>.s3-website.localhost and /_nimbus/s3-website/<bucket>/ (website.ts).
   website: s3Website,
+  // Long completions and copies answer 200 at once and send spaces until the result is ready, as
+  // S3 does (after NIMBUS_S3_KEEPALIVE_AFTER_MS, default 20 s; every NIMBUS_S3_KEEPALIVE_EVERY_MS,
+  // default 10 s): a client's read timeout (60 s in botocore and the AWS CLI) never fires.
+  keepAlive: {
+    operations: ["CompleteMultipartUpload", "CopyObject", "UploadPartCopy"],
+    afterMs: () => msFromEnv("NIMBUS_S3_KEEPALIVE_AFTER_MS", 20_000),
+    everyMs: () => msFromEnv("NIMBUS_S3_KEEPALIVE_EVERY_MS", 10_000, 1),
+  },
   // Lifecycle rules are applied on clock advances and every minute of real time.
   start(runtime) {
     const runner = new LifecycleRunner(runtime);

@@ -26,8 +26,10 @@
  * ## Gaps
  * - A retried completion is answered from the first one's record without comparing part lists;
  *   after an hour the upload id gets NoSuchUpload (how long S3 honours retries is not documented).
- * - Completion copies the bytes synchronously and sends nothing meanwhile (S3 sends whitespace to
- *   keep the connection alive); very large objects may hit a client's read timeout.
+ * - A completion still copying after 20 s (NIMBUS_S3_KEEPALIVE_AFTER_MS) answers 200 at once and
+ *   sends a space every 10 s until its document (or error document) is ready, as S3 does
+ *   (ServiceDefinition.keepAlive); the output's header-bound members (x-amz-version-id, the SSE
+ *   headers) are then missing from that answer, since the headers went out before they were known.
  * - Uploads in progress do not keep a bucket from being deleted and are not cleaned up with it
  *   (lifecycle AbortIncompleteMultipartUpload does abort them: lifecycle-runner.ts).
  * - Part checksums are not required in CompleteMultipartUpload when the upload declared an

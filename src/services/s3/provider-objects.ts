@@ -19,6 +19,8 @@
  *   other archive-like classes are served like STANDARD.
  * - The request checksum of DeleteObjects / PutObjectTagging bodies (Content-MD5, x-amz-checksum-*) is
  *   not verified (the model does not pass those headers to handlers).
+ * - A CopyObject still copying after 20 s answers 200 and sends spaces until its document is ready
+ *   (as S3 does; ServiceDefinition.keepAlive): x-amz-version-id and the SSE headers are then missing.
  * - Authorization: CopyObject is checked as s3:PutObject on the destination only (the source's
  *   s3:GetObject is not evaluated); DeleteObjects is checked as s3:DeleteObject on every key at
  *   once (one denial fails the whole request instead of one per-key AccessDenied entry).
