@@ -16,6 +16,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -457,6 +458,20 @@ describe("SDK v3", () => {
         else process.env[name] = saved[i];
       }
     }
+  });
+
+  it("DeleteBucket takes uploads in progress with it: a bucket made again under the name has none", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "gone-with-uploads" }));
+    const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: "gone-with-uploads", Key: "k" }))).UploadId!;
+    await s3.send(new UploadPartCommand({ Bucket: "gone-with-uploads", Key: "k", UploadId: id, PartNumber: 1, Body: randomBytes(100 * 1024) }));
+    const before = await blobFiles();
+    await s3.send(new DeleteBucketCommand({ Bucket: "gone-with-uploads" }));
+    await eventually(async () => (await blobFiles()) === before - 1);
+    await s3.send(new CreateBucketCommand({ Bucket: "gone-with-uploads" }));
+    const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: "gone-with-uploads" }));
+    expect(listed.Uploads ?? []).toEqual([]);
+    expect((await failure(s3.send(new ListPartsCommand({ Bucket: "gone-with-uploads", Key: "k", UploadId: id })))).name).toBe("NoSuchUpload");
+    await s3.send(new DeleteBucketCommand({ Bucket: "gone-with-uploads" }));
   });
 
   it("completing on a versioned bucket adds a version", async () => {

@@ -30,8 +30,6 @@
  *   sends a space every 10 s until its document (or error document) is ready, as S3 does
  *   (ServiceDefinition.keepAlive); the output's header-bound members (x-amz-version-id, the SSE
  *   headers) are then missing from that answer, since the headers went out before they were known.
- * - Uploads in progress do not keep a bucket from being deleted and are not cleaned up with it
- *   (lifecycle AbortIncompleteMultipartUpload does abort them: lifecycle-runner.ts).
  * - Part checksums are not required in CompleteMultipartUpload when the upload declared an
  *   algorithm (S3 requires them for COMPOSITE uploads); when sent, they are compared.
  * - A COMPOSITE checksum sent in CompleteMultipartUpload's headers is not compared.
@@ -45,6 +43,9 @@
  * - CompleteMultipartUpload's If-Match (conditional overwrite) is not in the model, so not supported.
  *
  * ## By design
+ * - Uploads in progress do not keep a bucket from being deleted; they are deleted with it, parts
+ *   and all (provider.ts), as in S3. Lifecycle AbortIncompleteMultipartUpload aborts old ones
+ *   (lifecycle-runner.ts).
  * - Upload ids begin with the creation time, so a key's uploads list oldest first.
  * - Uploads without a checksum algorithm get S3's default: CRC64NVME, FULL_OBJECT.
  */

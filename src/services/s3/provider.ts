@@ -1,10 +1,12 @@
 /**
- * S3 bucket operations.
+ * S3 bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation.
+ * Objects, multipart uploads and bucket configuration live in the other provider-* files and
+ * multipart.ts; ACL and ownership headers on CreateBucket are kept (provider-bucket-config.ts).
  *
- * ## Gaps
- * - Only CreateBucket, HeadBucket, DeleteBucket, ListBuckets and GetBucketLocation so far; the
- *   object API and bucket configuration arrive with the S3 issue (501 NotImplemented until then).
- * - ACL and ownership headers on CreateBucket are accepted but not yet kept.
+ * DeleteBucket needs no objects, versions or delete markers, but multipart uploads in progress do
+ * not stop it: they go with the bucket, parts and all, as in S3 (a bucket made again under the
+ * name lists none of them).
+ *
  * ## By design
  * - CreateBucket for a bucket you already own answers BucketAlreadyOwnedByYou in every region,
  *   including us-east-1 (where AWS keeps a legacy 200 for that case).
@@ -19,6 +21,7 @@ import { bucketNameProblem } from "./bucket-name.js";
 import { initialBucketConfig } from "./provider-bucket-config.js";
 import { clearBucketConfig, writeBucketConfig } from "./bucket-config-store.js";
 import { writeVersioning } from "./versioning.js";
+import { uploadTables } from "./multipart-store.js";
 
 const store = (ctx: RequestContext) => new BucketStore(ctx.storage.metadata);
 
@@ -96,7 +99,19 @@ export const handlers: Partial<S3Operations> = {
     if (!(await store(ctx).isEmpty(bucket))) {
       throw new ServiceError(S3Errors.BucketNotEmpty, undefined, { BucketName: bucket.name });
     }
-    await store(ctx).delete(bucket, (tx) => clearBucketConfig(tx, bucket));
+    let partBlobs: string[] = [];
+    await store(ctx).delete(bucket, async (tx) => {
+      await clearBucketConfig(tx, bucket);
+      // Multipart uploads in progress go with the bucket (their part blobs once committed).
+      const ut = uploadTables(tx, bucket);
+      partBlobs = (await ut.parts.list()).map((e) => e.value.blob);
+      await ut.parts.clear();
+      await ut.uploads.clear();
+      await ut.completed.clear();
+    });
+    for (const id of partBlobs) {
+      ctx.storage.blobs.delete(id).catch((e: unknown) => ctx.logger.warn(`deleting part blob ${id} failed: ${String(e)}`));
+    }
   },
 
   async ListBuckets(ctx, input) {
